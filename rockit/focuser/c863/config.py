@@ -1,0 +1,306 @@
+"""The focuser's JSON configuration (/etc/focusd/<name>.json): schema, checks and Config.
+
+The daemon and the focus command read the same file. A mistake in it must stop the daemon at
+start with one line that names the file, the key and the problem, because that line is what an
+engineer sees in `systemctl status` at 3 a.m.; so jsonschema's own messages are rewritten here.
+
+The keys, names and the documented example are a contract shared with the rockit daemons this
+one replaces (DESIGN.md section 3.1): keep them compatible.
+"""
+import functools
+import json
+import math
+import os
+
+from . import site
+
+# The C-863 takes its baud rate from DIP switches 5 and 6: four rates (see
+# reference/gcs-c863.md section 1.1, "Physical layer").
+BAUD_RATES = [9600, 19200, 38400, 115200]
+
+REFERENCE_MODES = ['FRF', 'FNL', 'FPL']
+
+# Step counts are encoder counts; anything beyond a signed 32-bit range is a typo.
+STEP_LIMIT = 2 ** 31 - 1
+
+
+def _steps(**default):
+    return {'type': 'integer', 'minimum': -STEP_LIMIT, 'maximum': STEP_LIMIT, **default}
+
+
+def _seconds(maximum, minimum=None, **default):
+    """A duration in seconds; a lower bound keeps a typo from turning a poll loop into a busy loop."""
+    lower = {'exclusiveMinimum': 0} if minimum is None else {'minimum': minimum}
+    return {'type': 'number', **lower, 'maximum': maximum, **default}
+
+
+# In the order of the documented example, which is also the order errors are reported in.
+# A key with a default is optional; every other key is required.
+PROPERTIES = {
+    'daemon': {'type': 'string', 'knownDaemon': True},
+    'log_name': {'type': 'string', 'minLength': 1},
+    'control_machines': {'type': 'array', 'minItems': 1, 'items': {'type': 'string', 'knownMachine': True}},
+    'serial_port': {'type': 'string', 'pattern': r'^(/|[A-Za-z][A-Za-z0-9+.-]*://)',
+                    'description': 'a device path (such as /dev/focuser) or a pyserial URL '
+                                   '(such as socket://host:port)'},
+    'serial_baud': {'type': 'integer', 'enum': BAUD_RATES},
+    'serial_timeout': _seconds(60),
+    'nominal_focus_position': _steps(),
+    'min_position': _steps(default=0),
+    'max_position': _steps(),
+    'moving_loop_delay': _seconds(10, minimum=0.01),
+    'idle_loop_delay': _seconds(60, minimum=0.01, default=1.0),
+    'move_timeout': _seconds(3600),
+    'home_timeout': _seconds(3600, default=300.0),
+    'controller_address': {'type': 'integer', 'minimum': 1, 'maximum': 16, 'default': 1},
+    'reference_mode': {'type': 'string', 'enum': REFERENCE_MODES, 'default': 'FRF'},
+}
+
+SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': [key for key, schema in PROPERTIES.items() if 'default' not in schema],
+    'properties': PROPERTIES,
+}
+
+# How a type is named to the person who wrote the file.
+_EXPECTED = {
+    'integer': 'a whole number (no decimal point)',
+    'number': 'a number',
+    'string': 'a string in double quotes',
+    'array': 'a list such as ["OneMetreTCS"]',
+    'object': 'a JSON object such as {"daemon": ...}',
+}
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used. str() is one line: 'path: problem'.
+
+    `key` names the offending key when there is one (None for a missing file, bad JSON...).
+    """
+
+    def __init__(self, path, problem, key=None):
+        super().__init__(f'{path}: {problem}')
+        self.path = path
+        self.problem = problem
+        self.key = key
+
+
+class Config:
+    """A validated focuser config; every value is an attribute.
+
+    `daemon` is the daemon entry (with .connect(timeout=None) and .launch(obj), as in
+    rockit.common.daemons) and `daemon_name` the name written in the file; `control_ips` are the
+    addresses of `control_machines`. Durations are floats in seconds, positions integer steps.
+    Raises ConfigError.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        values = _validated(_read_document(self.path), self.path)
+
+        self.daemon_name = values['daemon']
+        self.daemon = site.find_daemon(self.daemon_name)
+        self.log_name = values['log_name']
+        self.control_machines = values['control_machines']
+        self.control_ips = [site.machine_ip(name) for name in self.control_machines]
+        self.serial_port = values['serial_port']
+        self.serial_baud = values['serial_baud']
+        self.serial_timeout = float(values['serial_timeout'])
+        self.nominal_focus_position = values['nominal_focus_position']
+        self.min_position = values['min_position']
+        self.max_position = values['max_position']
+        self.moving_loop_delay = float(values['moving_loop_delay'])
+        self.idle_loop_delay = float(values['idle_loop_delay'])
+        self.move_timeout = float(values['move_timeout'])
+        self.home_timeout = float(values['home_timeout'])
+        self.controller_address = values['controller_address']
+        self.reference_mode = values['reference_mode']
+
+
+def _read_document(path):
+    """Returns the parsed JSON of the file, or raises ConfigError saying why it cannot."""
+    try:
+        with open(path, 'rb') as file:
+            raw = file.read()
+    except FileNotFoundError:
+        raise ConfigError(path, 'file not found') from None
+    except OSError as error:
+        raise ConfigError(path, f'cannot read: {error.strerror or error}') from None
+
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError as error:
+        raise ConfigError(path, f'not UTF-8 text (byte 0x{raw[error.start]:02x} at offset {error.start})') from None
+    if not text.strip():
+        raise ConfigError(path, 'file is empty')
+
+    try:
+        return json.loads(text, object_pairs_hook=functools.partial(_object_without_duplicates, path))
+    except json.JSONDecodeError as error:
+        raise ConfigError(path, f'invalid JSON at line {error.lineno} column {error.colno}: {error.msg}') from None
+    except ValueError as error:  # e.g. an integer with more digits than Python will convert
+        raise ConfigError(path, f'invalid JSON: {error}') from None
+    except RecursionError:
+        raise ConfigError(path, 'invalid JSON: nested too deeply') from None
+
+
+def _object_without_duplicates(path, pairs):
+    """Builds a JSON object, refusing a key written twice (json would silently keep the last)."""
+    document = {}
+    for key, value in pairs:
+        if key in document:
+            raise ConfigError(path, f'key {key!r} appears more than once', key)
+        document[key] = value
+    return document
+
+
+def _validated(document, path):
+    """Returns every key's value (defaults filled in) or raises ConfigError for the first problem."""
+    errors = sorted(_validator().iter_errors(document), key=_relevance)
+    if errors:
+        raise _config_error(errors[0], path)
+
+    values = {key: document.get(key, schema.get('default')) for key, schema in PROPERTIES.items()}
+    limits_problem = _limits_problem(values)
+    if limits_problem:
+        key, problem = limits_problem
+        raise ConfigError(path, f'{key}: {problem}', key)
+    return values
+
+
+def _limits_problem(values):
+    """Returns (key, problem) if the positions contradict each other, else None."""
+    low, high, nominal = values['min_position'], values['max_position'], values['nominal_focus_position']
+    if low >= high:
+        return 'min_position', f'{low} must be less than max_position ({high})'
+    if not low <= nominal <= high:
+        return 'nominal_focus_position', f'{nominal} is outside min_position..max_position ({low}..{high})'
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _validator():
+    """Builds the schema validator on first use.
+
+    jsonschema is imported here, not at the top, because it costs tens of milliseconds and the
+    focus command's start-up is measured: this import is the price of checking the config.
+    The type checks are redefined so that they mean the same on every jsonschema version:
+    true/false are never numbers, 1.0 is not an integer (steps are whole numbers, written as
+    such), and NaN/Infinity are not numbers.
+    """
+    import jsonschema
+
+    checker = jsonschema.Draft7Validator.TYPE_CHECKER.redefine_many(
+        {'integer': _is_integer, 'number': _is_finite_number})
+    validator_class = jsonschema.validators.extend(
+        jsonschema.Draft7Validator, type_checker=checker,
+        validators={'knownDaemon': _check_daemon_name, 'knownMachine': _check_machine_name})
+    return validator_class(SCHEMA)
+
+
+def _is_integer(_checker, value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_finite_number(checker, value):
+    return _is_integer(checker, value) or (isinstance(value, float) and math.isfinite(value))
+
+
+def _check_daemon_name(_validator, _enabled, instance, _schema):
+    """jsonschema keyword: the name of a daemon in site.daemons (a type error is reported apart)."""
+    import jsonschema
+    if isinstance(instance, str) and site.find_daemon(instance) is None:
+        yield jsonschema.ValidationError(f'{instance!r} is not a known daemon')
+
+
+def _check_machine_name(_validator, _enabled, instance, _schema):
+    """jsonschema keyword: a machine name in site.IP or a literal IP address."""
+    import jsonschema
+    if isinstance(instance, str) and site.machine_ip(instance) is None:
+        yield jsonschema.ValidationError(f'{instance!r} is not a known machine or IP address')
+
+
+def _relevance(error):
+    """Sort key putting the error that best explains the file first.
+
+    An unknown key comes first (a misspelt key also shows up as a missing one, and the
+    misspelling is the cause), then missing keys, then bad values in the documented key order,
+    a wrong type before anything else about the same value.
+    """
+    if not error.path:
+        return ({'type': 0, 'additionalProperties': 1, 'required': 2}.get(error.validator, 3), 0, 0)
+    return (4, list(PROPERTIES).index(error.path[0]), error.validator != 'type')
+
+
+def _config_error(error, path):
+    """Turns a jsonschema error into a ConfigError a person can act on."""
+    if error.validator == 'additionalProperties':
+        unknown = [key for key in error.instance if key not in PROPERTIES]
+        return ConfigError(path, _unknown_keys_problem(unknown), unknown[0])
+    if error.validator == 'required':
+        missing = [key for key in error.validator_value if key not in error.instance]
+        return ConfigError(path, f'missing required {_plural("key", missing)} {_quoted(missing)}', missing[0])
+    if not error.path:
+        return ConfigError(path, f'the top level must be {_EXPECTED["object"]}, not {_show(error.instance)}')
+    key = error.path[0]
+    location = key + ''.join(f'[{index}]' for index in list(error.path)[1:])
+    return ConfigError(path, f'{location}: {_value_problem(error)}', key)
+
+
+def _value_problem(error):
+    """Describes what is wrong with one value."""
+    keyword, value, schema = error.validator, error.instance, error.schema
+    if keyword == 'type':
+        return f'expected {_EXPECTED[schema["type"]]}, got {_show(value)}'
+    if keyword == 'enum':
+        return f'{_show(value)} is not one of {", ".join(_show(choice) for choice in schema["enum"])}'
+    if keyword in ('minimum', 'exclusiveMinimum', 'maximum'):
+        return f'{_show(value)} is out of range: {_range_text(schema)}'
+    if keyword in ('minLength', 'minItems'):
+        return 'must not be empty'
+    if keyword == 'pattern':
+        return f'{_show(value)} is not {schema["description"]}'
+    if keyword == 'knownDaemon':
+        return f'{_show(value)} is not a known daemon name{_suggestion(value, site.daemon_names())}'
+    if keyword == 'knownMachine':
+        return (f'{_show(value)} is neither a known machine name nor an IP address'
+                f'{_suggestion(value, site.machine_names())}')
+    return ' '.join(error.message.split())
+
+
+def _unknown_keys_problem(unknown):
+    if len(unknown) == 1:
+        return f'unknown key {unknown[0]!r}{_suggestion(unknown[0], PROPERTIES)}'
+    return f'unknown keys {_quoted(unknown)}'
+
+
+def _range_text(schema):
+    if 'exclusiveMinimum' in schema:
+        return f'must be more than {schema["exclusiveMinimum"]} and at most {schema["maximum"]}'
+    return f'must be at least {schema["minimum"]} and at most {schema["maximum"]}'
+
+
+def _suggestion(word, candidates):
+    """' (did you mean 'x'?)' for a near miss among candidates, else ''."""
+    import difflib
+    matches = difflib.get_close_matches(word, list(candidates), n=1)
+    return f' (did you mean {matches[0]!r}?)' if matches else ''
+
+
+def _show(value):
+    """A value as it is spelt in JSON (true, null, "text"), shortened to fit on one line."""
+    if isinstance(value, dict):
+        return 'an object'
+    if isinstance(value, list):
+        return 'a list'
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + '...'
+
+
+def _quoted(keys):
+    return ', '.join(repr(key) for key in keys)
+
+
+def _plural(word, items):
+    return word if len(items) == 1 else word + 's'
