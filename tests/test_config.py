@@ -305,7 +305,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-SERVED_OBJECT = '''
+LAUNCH_ECHO = '''
 import sys
 import Pyro4
 from rockit.focuser.c863 import site
@@ -318,7 +318,7 @@ class Echo:
     def not_exposed(self):
         return 'leaked'
 
-entry = site.PyroDaemon('test_echo_daemon', '127.0.0.1', int(sys.argv[1]))
+site.PyroDaemon('test_echo_daemon', '127.0.0.1', int(sys.argv[1])).launch(Echo())
 '''
 
 
@@ -329,13 +329,13 @@ def python(script, *args, pythonpath=str(REPO), **popen):
 
 
 @pytest.fixture
-def served(request):
-    """Runs SERVED_OBJECT plus the given last line in a real process; yields (process, entry)."""
+def launched_echo():
+    """A real process that launch()es an Echo object on a free port; yields its daemon entry."""
     port = free_port()
-    process = python(SERVED_OBJECT + request.param, port, stdout=subprocess.PIPE)
-    yield process, site.PyroDaemon('test_echo_daemon', '127.0.0.1', port)
+    process = python(LAUNCH_ECHO, port)
+    yield site.PyroDaemon('test_echo_daemon', '127.0.0.1', port)
     process.kill()
-    process.communicate()
+    process.wait()
 
 
 def call_when_listening(entry, deadline_seconds=10):
@@ -351,21 +351,10 @@ def call_when_listening(entry, deadline_seconds=10):
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize('served', ['entry.launch(Echo())'], indirect=True)
-def test_launch_serves_only_exposed_methods(served):
-    _, entry = served
-    assert call_when_listening(entry) == 'pong'
-    with entry.connect() as proxy, pytest.raises(AttributeError):
+def test_launch_serves_only_exposed_methods(launched_echo):
+    assert call_when_listening(launched_echo) == 'pong'
+    with launched_echo.connect() as proxy, pytest.raises(AttributeError):
         proxy.not_exposed()
-
-
-@pytest.mark.parametrize('served', ["site.serve(entry, Echo(), lambda uri: print('READY', uri, flush=True))"],
-                         indirect=True)
-def test_serve_reports_ready_only_once_listening(served):
-    process, entry = served
-    assert process.stdout.readline().split() == ['READY', entry.uri]
-    with entry.connect(timeout=2) as proxy:
-        assert proxy.ping() == 'pong'
 
 
 INSTALLED_ROCKIT_COMMON = '''

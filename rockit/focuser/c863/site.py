@@ -10,7 +10,7 @@ Exports:
   IP        class attribute per machine name: its IP address string
   log       .info/.warning/.error(table, message)
   HAVE_ROCKIT_COMMON   True when the three above come from rockit.common
-  find_daemon(name), machine_ip(name), daemon_names(), machine_names(), serve(entry, obj)
+  find_daemon(name), machine_ip(name), daemon_names(), machine_names()
 
 Pyro4 is imported only inside the methods that need it: the focus command loads this module
 on every run and its start-up time is measured.
@@ -64,24 +64,12 @@ class PyroDaemon:
         return proxy
 
     def launch(self, obj):
-        """Serves obj under this daemon's name until the request loop ends."""
-        serve(self, obj)
-
-
-def serve(entry, obj, on_ready=None):
-    """Serves obj under entry's name; calls on_ready(uri) once the socket is listening.
-
-    Works with rockit.common's entries as well as the bundled ones (it only reads .name, .host
-    and .port). It exists beside launch() because a systemd Type=notify service must report
-    READY only after Pyro is listening, and launch() offers no moment to do that.
-    """
-    import Pyro4
-    Pyro4.config.REQUIRE_EXPOSE = True
-    with Pyro4.Daemon(host=entry.host, port=entry.port) as pyro:
-        uri = pyro.register(obj, objectId=entry.name)
-        if on_ready is not None:
-            on_ready(uri)
-        pyro.requestLoop()
+        """Serves obj (only its @Pyro4.expose'd methods) under this daemon's name until the loop ends."""
+        import Pyro4
+        Pyro4.config.REQUIRE_EXPOSE = True
+        with Pyro4.Daemon(host=self.host, port=self.port) as pyro:
+            pyro.register(obj, objectId=self.name)
+            pyro.requestLoop()
 
 
 class _BundledIP:
