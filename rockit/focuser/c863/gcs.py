@@ -1,0 +1,632 @@
+"""PI's GCS 2.0 command set spoken to one C-863 Mercury over a pyserial port.
+
+This is the only module that sees serial bytes. It knows the framing rules (LF-terminated
+requests, single-byte commands, replies whose continuation lines end in 'SP LF', the optional
+daisy-chain address), reads the controller's error register after every command, and turns
+reply text into Python values. It knows nothing about steps, config files or the daemon.
+
+Every failure is a GCSError subclass, so the caller can tell apart:
+  ControllerError  the controller refused something and said why (ERR? was non-zero);
+  ReplyTimeout     the controller stayed silent (or stopped half-way through a reply);
+  ProtocolError    the controller said something that is not a GCS reply we understand;
+  PortError        the device itself failed (unplugged, EIO, terminal server gone):
+                   close the port and open it again.
+
+Reading follows the rules of PI's own library and the EPICS driver (reference gcs-c863.md
+section 1.3): a reply is complete at the first LF whose preceding byte is not a space, a
+leading NUL is ignored, and the timeout counts seconds of *silence*, so a long reply at
+9600 baud is never cut short while its bytes keep arriving.
+"""
+import logging
+import math
+import re
+import threading
+from collections import namedtuple
+from contextlib import contextmanager
+from decimal import Decimal
+
+import serial
+
+log = logging.getLogger(__name__)
+
+# Code -> (PI's constant name, meaning). Positive codes come from the controller through
+# ERR?; the negative ones are host-library codes (and -1024, which PI motor controllers
+# have been seen to report for a following error).
+ERRORS = {
+    0: ('PI_CNTR_NO_ERROR', 'no error'),
+    1: ('PI_CNTR_PARAM_SYNTAX', 'parameter syntax error'),
+    2: ('PI_CNTR_UNKNOWN_COMMAND', 'unknown command'),
+    3: ('PI_CNTR_COMMAND_TOO_LONG', 'command too long or input buffer overrun'),
+    5: ('PI_CNTR_MOVE_WITHOUT_REF_OR_NO_SERVO',
+        'move attempted on an unreferenced axis or with the servo off'),
+    7: ('PI_CNTR_POS_OUT_OF_LIMITS', 'position out of limits'),
+    8: ('PI_CNTR_VEL_OUT_OF_LIMITS', 'velocity out of limits'),
+    10: ('PI_CNTR_STOP', 'controller was stopped by command'),
+    15: ('PI_CNTR_INVALID_AXIS_IDENTIFIER', 'invalid axis identifier'),
+    17: ('PI_CNTR_PARAM_OUT_OF_RANGE', 'parameter value out of range'),
+    23: ('PI_CNTR_ILLEGAL_AXIS', 'illegal axis or channel'),
+    24: ('PI_CNTR_PARAM_NR', 'incorrect number of parameters'),
+    25: ('PI_CNTR_INVALID_REAL_NR', 'invalid floating point number'),
+    26: ('PI_CNTR_MISSING_PARAM', 'parameter missing'),
+    31: ('PI_CNTR_AXIS_HAS_NO_REFERENCE', 'axis has no reference sensor'),
+    32: ('PI_CNTR_STAGE_HAS_NO_LIM_SWITCH', 'axis has no limit switch'),
+    34: ('PI_CNTR_CMD_NOT_ALLOWED_FOR_STAGE', 'command not allowed for this stage type'),
+    45: ('PI_CNTR_REFERENCING_FAILED', 'referencing failed'),
+    49: ('PI_CNTR_MOVE_TO_LIMIT_SWITCH_FAILED', 'move to limit switch failed'),
+    50: ('PI_CNTR_REF_WITH_REF_DISABLED', 'referencing attempted with reference mode off'),
+    54: ('PI_CNTR_UNKNOWN_PARAMETER', 'unknown parameter'),
+    56: ('PI_CNTR_INVALID_PASSWORD', 'invalid password'),
+    60: ('PI_CNTR_PARAM_PROTECTION', 'command level too low to change this parameter'),
+    64: ('PI_CNTR_READ_ONLY_PARAMETER', 'parameter is read-only'),
+    84: ('PI_CNTR_MOTOR_IS_OFF', 'motor is off'),
+    88: ('PI_CNTR_REF_MODE_IS_ON', 'reference mode is on (command needs RON 0)'),
+    93: ('PI_CNTR_CMD_NOT_ALLOWED_WHILE_AXIS_IN_MOTION', 'command not allowed while the axis is moving'),
+    95: ('PI_CNTR_INVALID_SERVO_STATE_FOR_PARAMETER',
+         'parameter cannot be changed in the current servo mode'),
+    216: ('PI_CNTR_ON_LIMIT_SWITCH', 'stage has run into a limit switch'),
+    304: ('PI_CNTR_RECEIVING_BUFFER_OVERFLOW', 'received command too long'),
+    307: ('PI_CNTR_RECEIVING_TIMEOUT', 'timeout while receiving a command'),
+    308: ('PI_CNTR_TIMEOUT', 'lengthy operation did not finish in time'),
+    555: ('PI_CNTR_UNKNOWN_ERROR', 'unknown controller error'),
+    1005: ('PI_CNTR_CONTROLLER_BUSY', 'controller busy with a lengthy operation (e.g. a reference move)'),
+    1024: ('PI_CNTR_MOTION_ERROR', 'position error too large, servo switched off automatically'),
+    1025: ('PI_CNTR_MAX_MOTOR_OUTPUT_REACHED', 'maximum motor output reached'),
+    -7: ('COM_TIMEOUT', 'no reply from the controller in time (host side)'),
+    -1004: ('PI_UNEXPECTED_RESPONSE', 'unexpected response from the controller (host side)'),
+    -1008: ('PI_CONTROLLER_BUSY', 'controller busy (host side)'),
+    -1024: ('PI_MOTION_ERROR', 'position error too large, servo switched off automatically'),
+}
+
+REFERENCE_MODES = ('FRF', 'FNL', 'FPL')
+STOP_ALL_BYTE = 0x18  # '#24'
+
+_STATUS_BYTE = 0x04   # '#4'
+_MOTION_BYTE = 0x05   # '#5'
+_READY_BYTE = 0x07    # '#7'
+_READY = '\xb1'
+_NOT_READY = '\xb0'
+
+# An axis name as GCS 2.0 allows it; anything else could smuggle a second command onto the line.
+_AXIS = re.compile(r'[A-Za-z0-9_]{1,16}\Z')
+_INTEGER = re.compile(r'[+-]?[0-9]+\Z')
+_FLOAT = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z')
+_HEX = re.compile(r'(0[xX])?[0-9A-Fa-f]+\Z')
+_STATUS_HEX = re.compile(r'0[xX][0-9A-Fa-f]+\Z')
+
+_SHOWN_BYTES = 120  # how much of a bad reply an error message quotes
+
+
+def error_text(code):
+    """PI's name and meaning of an error code, for logs and status displays."""
+    if code in ERRORS:
+        name, meaning = ERRORS[code]
+        return f'{name}: {meaning}'
+    return f'unknown error {code}'
+
+
+def format_float(value):
+    """The text sent to the controller for a number.
+
+    repr() gives the shortest decimal that reads back as exactly the same double, and
+    Decimal's 'f' format writes it out without an exponent (1e-05 -> 0.00001,
+    1e+16 -> 10000000000000000). So nothing is rounded away (unlike '%.6f' for small
+    steps or '.12g' for large positions) and the controller never has to parse 'e'.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f'expected a number, got {value!r}')
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f'cannot send {value!r} to the controller: not a finite number')
+    return format(Decimal(repr(number)), 'f')
+
+
+def _show(received):
+    """A bad reply, quoted for an error message without flooding the log."""
+    if len(received) > _SHOWN_BYTES:
+        return f'{received[:_SHOWN_BYTES]!r}... ({len(received)} bytes)'
+    return repr(received)
+
+
+class GCSError(Exception):
+    """Base of every error raised by this module."""
+
+
+class ControllerError(GCSError):
+    """The controller refused a command: ERR? returned a non-zero code."""
+
+    def __init__(self, code, command):
+        super().__init__(code, command)
+        self.code = code
+        self.command = command
+        self.text = error_text(code)
+
+    def __str__(self):
+        return f'controller refused {self.command!r}: error {self.code} ({self.text})'
+
+
+class ReplyTimeout(GCSError):
+    """No reply, or only part of one, arrived before the controller fell silent."""
+
+    def __init__(self, command, timeout, received=b''):
+        super().__init__(command, timeout, received)
+        self.command = command
+        self.timeout = timeout
+        self.received = received
+
+    def __str__(self):
+        if self.received:
+            return (f'incomplete reply to {self.command!r}: received {_show(self.received)}, '
+                    f'then {self.timeout:g} s of silence')
+        return f'no reply to {self.command!r} within {self.timeout:g} s'
+
+
+class ProtocolError(GCSError):
+    """The controller sent bytes that are not the reply the command expects."""
+
+    def __init__(self, command, received, problem):
+        super().__init__(command, received, problem)
+        self.command = command
+        self.received = received
+        self.problem = problem
+
+    def __str__(self):
+        return f'unexpected reply to {self.command!r}: {self.problem}; received {_show(self.received)}'
+
+
+class PortError(GCSError):
+    """The port cannot be opened, read or written: treat the link as lost and reopen."""
+
+    def __init__(self, url, reason):
+        super().__init__(url, reason)
+        self.url = url
+        self.reason = reason
+
+    def __str__(self):
+        return f'serial port {self.url}: {self.reason}'
+
+
+# (field, bit) of the #4 status register, C-863.12 layout (MS249E p.126). The switch bits
+# are raw line levels: whether 1 means "on the switch" depends on the stage's polarity.
+_STATUS_BITS = (
+    ('on_target', 15),
+    ('referencing', 14),
+    ('moving', 13),
+    ('servo', 12),
+    ('error', 8),
+    ('negative_limit', 0),
+    ('reference_switch', 1),
+    ('positive_limit', 2),
+)
+
+
+class StatusRegister(namedtuple('StatusRegister', ('raw',) + tuple(name for name, _ in _STATUS_BITS))):
+    """The decoded reply to #4: one poll tells whether the axis moves, homes, has servo."""
+    __slots__ = ()
+
+    @classmethod
+    def from_raw(cls, raw):
+        """Decodes the register value into its named bits."""
+        return cls(raw, *(bool((raw >> bit) & 1) for _, bit in _STATUS_BITS))
+
+    @classmethod
+    def parse(cls, text):
+        """Decodes the reply text, e.g. '0x9005' (hex digits in either case)."""
+        if not _STATUS_HEX.match(text):
+            raise ProtocolError('#4', text, 'expected a status register such as 0x9005')
+        return cls.from_raw(int(text, 16))
+
+
+def _check_axis(axis):
+    if not isinstance(axis, str) or not _AXIS.match(axis):
+        raise ValueError(f'invalid axis identifier {axis!r}')
+    return axis
+
+
+def _check_flag(on):
+    if on not in (True, False):
+        raise ValueError(f'expected True or False, got {on!r}')
+    return '1' if on else '0'
+
+
+def _check_parameter_id(pid):
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid < 0:
+        raise ValueError(f'invalid parameter id {pid!r}')
+    return f'0x{pid:X}'
+
+
+def _check_text(text, what):
+    """A command or argument must not carry its own line ends or control bytes."""
+    if not isinstance(text, str) or not text or any(ord(c) < 0x20 or ord(c) > 0x7E for c in text):
+        raise ValueError(f'invalid {what} {text!r}: must be non-empty printable ASCII')
+    return text
+
+
+def _format_parameter_value(value):
+    if isinstance(value, str):
+        return _check_text(value, 'parameter value')
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return format_float(value)
+
+
+def _find_reply_end(buffer, start):
+    """Index just past the LF that completes a reply, or None if it is not complete yet.
+
+    A reply ends at the first LF not preceded by a space; 'SP LF' continues it.
+    Searching from `start` keeps long multi-line replies linear.
+    """
+    index = buffer.find(b'\n', start)
+    while index != -1:
+        if index == 0 or buffer[index - 1] != 0x20:
+            return index + 1
+        index = buffer.find(b'\n', index + 1)
+    return None
+
+
+def _parse(command, text, pattern, convert, expected):
+    """Converts reply text with a strict pattern, naming the command when it is garbage."""
+    if not pattern.match(text):
+        raise ProtocolError(command, text, f'expected {expected}')
+    return convert(text)
+
+
+def _parse_bool(command, text):
+    value = _parse(command, text, _INTEGER, int, '0 or 1')
+    if value not in (0, 1):
+        raise ProtocolError(command, text, 'expected 0 or 1')
+    return value == 1
+
+
+def _parse_float(command, text):
+    return _parse(command, text, _FLOAT, float, 'a number')
+
+
+def _parse_text(command, text):
+    """Text values (e.g. the stage name) are returned as the controller wrote them."""
+    return text
+
+
+class GCSPort:
+    """One C-863 on a serial line (device path or pyserial URL), spoken to in GCS 2.0.
+
+    Thread safety: each request and its reply (and the ERR? that checks it) form one
+    exchange under a lock, so two threads never interleave or steal each other's error
+    code. Writes take a second, short lock of their own, which lets send_byte() put a
+    stop byte on the line while another thread is still waiting for a reply.
+    """
+
+    def __init__(self, url, baudrate=9600, timeout=5.0, address=None):
+        """Opens a device path or pyserial URL (socket://host:port, rfc2217://...).
+
+        The port is locked exclusively where the transport supports it, so no other
+        program can interleave bytes; 8N1, no flow control; stale input is discarded.
+        timeout: seconds of silence allowed while waiting for a reply (restarts whenever
+        bytes arrive). address: daisy-chain address 1-255 (None: unaddressed).
+        """
+        if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
+            raise ValueError(f'invalid baud rate {baudrate!r}')
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError(f'invalid timeout {timeout!r}: must be a positive number of seconds')
+        if address is not None and (isinstance(address, bool) or not isinstance(address, int)
+                                    or not 1 <= address <= 255):
+            raise ValueError(f'invalid controller address {address!r}: must be 1-255 or None')
+        self.url = url
+        self.timeout = timeout
+        self.address = address
+        self._request_prefix = b'' if address is None else f'{address} '.encode('ascii')
+        self._reply_prefix = '' if address is None else f'0 {address} '
+        self._exchange_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._serial = self._open(url, baudrate, timeout)
+
+    def _open(self, url, baudrate, timeout):
+        try:
+            port = serial.serial_for_url(
+                url, baudrate=baudrate, bytesize=serial.EIGHTBITS, parity=serial.PARITY_NONE,
+                stopbits=serial.STOPBITS_ONE, xonxoff=False, rtscts=False, dsrdtr=False,
+                timeout=timeout, write_timeout=timeout, exclusive=True)
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise PortError(url, f'cannot open: {error}') from error
+        try:
+            port.reset_input_buffer()
+        except (serial.SerialException, OSError) as error:
+            port.close()
+            raise PortError(url, f'cannot discard stale input: {error}') from error
+        return port
+
+    def close(self):
+        """Releases the port. Safe to call twice; later calls on this object raise PortError."""
+        try:
+            self._serial.close()
+        except (serial.SerialException, OSError) as error:
+            log.debug('error while closing %s: %s', self.url, error)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    # ---- bytes on the line -------------------------------------------------------------
+
+    @contextmanager
+    def _device(self, action):
+        """Turns every way the device can fail into PortError naming what we were doing."""
+        if not self._serial.is_open:
+            raise PortError(self.url, f'cannot {action}: port is closed')
+        try:
+            yield
+        except (serial.SerialException, OSError) as error:
+            raise PortError(self.url, f'cannot {action}: {error}') from error
+
+    def _write(self, data):
+        with self._write_lock, self._device('write'):
+            self._serial.write(data)
+
+    def _discard_stale_input(self):
+        """Drops bytes nobody asked for (e.g. a reply that arrived after its timeout),
+        so they cannot be taken for the answer to the next request."""
+        with self._device('read'):
+            waiting = self._serial.in_waiting
+            stale = self._serial.read(waiting) if waiting else b''
+        if stale:
+            log.warning('%s: discarded %d unexpected bytes: %s', self.url, len(stale), _show(stale))
+
+    def _read_chunk(self, command, received):
+        """Whatever bytes arrive next; ReplyTimeout after `timeout` seconds of silence."""
+        with self._device('read'):
+            chunk = self._serial.read(max(1, self._serial.in_waiting))
+        if not chunk:
+            raise ReplyTimeout(command, self.timeout, bytes(received))
+        return chunk
+
+    def _read_reply(self, command):
+        """The raw bytes of one complete reply (see _find_reply_end)."""
+        received = bytearray()
+        while True:
+            searched = len(received)
+            received += self._read_chunk(command, received)
+            end = _find_reply_end(received, searched)
+            if end is not None:
+                break
+        if end != len(received):
+            raise ProtocolError(command, bytes(received), 'more bytes after the end of the reply')
+        return bytes(received)
+
+    def _split_reply(self, command, received):
+        """Reply bytes -> lines, without NUL, address prefix, trailing spaces or LFs."""
+        text = received.decode('latin-1')
+        if '\r' in text:
+            raise ProtocolError(command, received, 'carriage return inside a GCS reply')
+        lines = [line.rstrip(' ') for line in text[:-1].split('\n')]
+        first = lines[0].lstrip('\x00')
+        if self._reply_prefix:
+            if not first.startswith(self._reply_prefix):
+                raise ProtocolError(command, received,
+                                    f'reply does not start with the address prefix {self._reply_prefix!r}')
+            first = first[len(self._reply_prefix):].lstrip('\x00')
+        lines[0] = first
+        return lines
+
+    # ---- exchanges (caller holds the exchange lock) -------------------------------------
+
+    def _frame(self, command):
+        return self._request_prefix + _check_text(command, 'command').encode('ascii') + b'\n'
+
+    def _frame_byte(self, byte):
+        if isinstance(byte, bool) or not isinstance(byte, int) or not 0 <= byte < 0x20 \
+                or byte in (0x0A, 0x0D):
+            raise ValueError(f'invalid single-byte command {byte!r}: must be a control byte other than LF/CR')
+        return self._request_prefix + bytes([byte])
+
+    def _ask(self, command, request):
+        """Sends a request and returns its reply lines. On silence, reads ERR? to tell a
+        refused query (unknown command, unknown parameter...) from a mute controller."""
+        self._tell(request)
+        try:
+            return self._split_reply(command, self._read_reply(command))
+        except ReplyTimeout as timeout:
+            if timeout.received or command == 'ERR?':
+                raise
+            try:
+                code = self._ask_error()
+            except ReplyTimeout:
+                raise timeout from None
+            if code:
+                raise ControllerError(code, command) from None
+            raise
+
+    def _ask_error(self):
+        lines = self._ask('ERR?', self._frame('ERR?'))
+        text = self._single_line('ERR?', lines)
+        return _parse('ERR?', text, _INTEGER, int, 'an integer error code')
+
+    def _tell(self, request):
+        """Starts an exchange: a clean input buffer, then the request."""
+        self._discard_stale_input()
+        self._write(request)
+
+    @staticmethod
+    def _single_line(command, lines):
+        if len(lines) != 1:
+            raise ProtocolError(command, '\n'.join(lines), f'expected one line, got {len(lines)}')
+        return lines[0]
+
+    # ---- low level ---------------------------------------------------------------------
+
+    def send(self, command):
+        """Sends a set command without reading a reply or the error register."""
+        request = self._frame(command)
+        with self._exchange_lock:
+            self._tell(request)
+
+    def query(self, command):
+        """Sends a query and returns its reply lines (address prefix and trailing spaces
+        removed). Raises ControllerError if the controller refused it, ReplyTimeout if it
+        stayed silent without an error."""
+        request = self._frame(command)
+        with self._exchange_lock:
+            return self._ask(command, request)
+
+    def command(self, command):
+        """Sends a set command and checks ERR?: ControllerError if it was refused."""
+        request = self._frame(command)
+        with self._exchange_lock:
+            self._tell(request)
+            code = self._ask_error()
+        if code:
+            raise ControllerError(code, command)
+
+    def read_error(self):
+        """ERR?: the controller's latched error code, which reading also clears."""
+        with self._exchange_lock:
+            return self._ask_error()
+
+    def send_byte(self, byte):
+        """Sends a single-byte command that has no reply (#24 = stop all).
+
+        Deliberately does not wait for an exchange in progress in another thread: a stop
+        must reach the controller ahead of the next poll, and a reply-less byte cannot
+        confuse the reader waiting for its own reply.
+        """
+        self._write(self._frame_byte(byte))
+
+    def query_byte(self, byte):
+        """Sends a single-byte query (#4, #5, #7) and returns its one-line reply."""
+        request = self._frame_byte(byte)
+        name = f'#{byte}'
+        with self._exchange_lock:
+            return self._single_line(name, self._ask(name, request))
+
+    # ---- typed queries ------------------------------------------------------------------
+
+    def _query_value(self, parse, mnemonic, axis, *arguments):
+        """Asks '<mnemonic> <axis> [arguments]' and returns parse(command, value), where
+        value is the reply after its '<axis>=' or '<axis> <id>=' key."""
+        command = ' '.join((mnemonic, _check_axis(axis)) + arguments)
+        line = self._single_line(command, self.query(command))
+        key, equals, value = line.partition('=')
+        if not equals or key.split()[:1] != [axis]:
+            raise ProtocolError(command, line, f'expected "{axis}=<value>"')
+        return parse(command, value)
+
+    def identify(self):
+        """*IDN?: the identification line (vendor, model, serial number, firmware)."""
+        return self._single_line('*IDN?', self.query('*IDN?'))
+
+    @staticmethod
+    def model(idn):
+        """The model named in an *IDN? line, e.g. 'C-863.12' (its second comma field)."""
+        fields = idn.split(',')
+        if len(fields) < 2 or not fields[1].strip():
+            raise ProtocolError('*IDN?', idn, 'no model in the second comma-separated field')
+        return fields[1].strip()
+
+    def position(self, axis='1'):
+        """POS?: the measured position in physical units."""
+        return self._query_value(_parse_float, 'POS?', axis)
+
+    def target(self, axis='1'):
+        """MOV?: the commanded target in physical units."""
+        return self._query_value(_parse_float, 'MOV?', axis)
+
+    def on_target(self, axis='1'):
+        """ONT?: True once the axis has settled inside the on-target window."""
+        return self._query_value(_parse_bool, 'ONT?', axis)
+
+    def referenced(self, axis='1'):
+        """FRF?: True if the axis position is referenced."""
+        return self._query_value(_parse_bool, 'FRF?', axis)
+
+    def servo(self, axis='1'):
+        """SVO?: True if the servo loop is closed."""
+        return self._query_value(_parse_bool, 'SVO?', axis)
+
+    def reference_mode(self, axis='1'):
+        """RON?: True if absolute moves need a reference run first."""
+        return self._query_value(_parse_bool, 'RON?', axis)
+
+    def status_register(self):
+        """#4: the status register, decoded."""
+        return StatusRegister.parse(self.query_byte(_STATUS_BYTE))
+
+    def moving(self):
+        """#5: True if any axis is in motion (bit 0 is axis 1, the C-863's only axis)."""
+        text = self.query_byte(_MOTION_BYTE)
+        return _parse('#5', text, _HEX, lambda digits: int(digits, 16), 'a hexadecimal motion mask') != 0
+
+    def ready(self):
+        """#7: False while the controller is busy (e.g. with a reference run)."""
+        text = self.query_byte(_READY_BYTE)
+        if text not in (_READY, _NOT_READY):
+            raise ProtocolError('#7', text, 'expected 0xB1 (ready) or 0xB0 (busy)')
+        return text == _READY
+
+    def parameter(self, pid, axis='1'):
+        """SPA? <axis> 0x<id>: a parameter's value as the controller wrote it."""
+        return self._query_value(_parse_text, 'SPA?', axis, _check_parameter_id(pid))
+
+    def parameter_float(self, pid, axis='1'):
+        """A numeric parameter (e.g. 0xE/0xF, the counts-per-unit fraction)."""
+        return self._query_value(_parse_float, 'SPA?', axis, _check_parameter_id(pid))
+
+    def travel_range(self, axis='1'):
+        """(TMN?, TMX?): the lowest and highest position the controller will accept."""
+        return self._query_value(_parse_float, 'TMN?', axis), self._query_value(_parse_float, 'TMX?', axis)
+
+    def velocity(self, axis='1'):
+        """VEL?: the closed-loop velocity in physical units per second."""
+        return self._query_value(_parse_float, 'VEL?', axis)
+
+    # ---- commands (checked with ERR?) ---------------------------------------------------
+
+    def _command_axis(self, mnemonic, axis, *arguments):
+        self.command(' '.join((mnemonic, _check_axis(axis)) + arguments))
+
+    def set_parameter(self, pid, value, axis='1'):
+        """SPA <axis> 0x<id> <value> (volatile memory)."""
+        self._command_axis('SPA', axis, _check_parameter_id(pid), _format_parameter_value(value))
+
+    def set_velocity(self, value, axis='1'):
+        """VEL: the closed-loop velocity for the following moves."""
+        self._command_axis('VEL', axis, format_float(value))
+
+    def set_servo(self, on, axis='1'):
+        """SVO: close (True) or open (False) the servo loop."""
+        self._command_axis('SVO', axis, _check_flag(on))
+
+    def set_reference_mode(self, on, axis='1'):
+        """RON: whether absolute moves require a reference run."""
+        self._command_axis('RON', axis, _check_flag(on))
+
+    def reference(self, mode='FRF', axis='1'):
+        """Starts a reference run: FRF (reference switch), FNL or FPL (limit switches).
+
+        Returns once the controller accepted it; poll ready()/status_register() for the end.
+        """
+        if mode not in REFERENCE_MODES:
+            raise ValueError(f'invalid reference mode {mode!r}: expected one of {", ".join(REFERENCE_MODES)}')
+        self._command_axis(mode, axis)
+
+    def move(self, position, axis='1'):
+        """MOV: start an absolute move to `position` (physical units)."""
+        self._command_axis('MOV', axis, format_float(position))
+
+    def move_relative(self, distance, axis='1'):
+        """MVR: start a move by `distance` from the last commanded target."""
+        self._command_axis('MVR', axis, format_float(distance))
+
+    # ---- stopping (no ERR? read: the controller latches error 10, which callers expect) --
+
+    def halt(self, axis='1'):
+        """HLT: decelerate the axis smoothly to a stop. Leaves error 10 latched."""
+        self.send(f'HLT {_check_axis(axis)}')
+
+    def stop(self):
+        """STP: stop all motion abruptly, reference runs included. Leaves error 10 latched."""
+        self.send('STP')
+
+    def stop_all(self):
+        """#24: like STP, but one byte that goes out at once even during another exchange."""
+        self.send_byte(STOP_ALL_BYTE)
