@@ -185,19 +185,19 @@ def progress_bar(origin, current, target):
 
 
 def format_progress(report, origin, elapsed, colour):
-    """One progress line: state, position -> target, bar, elapsed time."""
+    """One progress line: state, position -> target and a bar (or what the daemon is doing)."""
     if 'current_steps' in report and origin is not None:
         current, target = report['current_steps'], report['target_steps']
-        where = f'{current} -> {target} steps {progress_bar(origin, current, target)}'
+        doing = f'{current} -> {target} steps {progress_bar(origin, current, target)}'
     else:
-        where = 'position unknown until referenced'
-    return f'{state_label(report, colour)}  {where}  {elapsed:5.1f} s'
+        doing = report.get('message', '')
+    return f'{state_label(report, colour)}  {doing}  {elapsed:5.1f} s'
 
 
 def format_result(report, elapsed, colour):
     """The line that replaces the progress display when a motion command returns."""
-    where = describe_position(report)
-    return f'Focuser is {state_label(report, colour)} at {where} after {elapsed:.1f} s'
+    where = f' at {describe_position(report)}' if 'current_steps' in report else ''
+    return f'Focuser is {state_label(report, colour)}{where} after {elapsed:.1f} s'
 
 
 class ProgressDisplay:
