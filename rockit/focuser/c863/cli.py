@@ -177,9 +177,13 @@ def format_status(report, colour):
 
 
 def progress_bar(origin, current, target):
-    """A bar that fills as the axis closes the distance from where it started to the target."""
+    """A bar that fills as the axis closes the distance from where it started to the target.
+
+    Until the daemon has taken the new target, target equals origin: that shows as 0%, not as
+    a full bar that then empties.
+    """
     span = abs(target - origin)
-    done = 1.0 if span == 0 else max(0.0, min(1.0, 1 - abs(target - current) / span))
+    done = 0.0 if span == 0 else max(0.0, min(1.0, 1 - abs(target - current) / span))
     filled = round(done * PROGRESS_BAR_WIDTH)
     return '[' + '#' * filled + '-' * (PROGRESS_BAR_WIDTH - filled) + f'] {done:4.0%}'
 
