@@ -18,20 +18,18 @@ from .constants import CommandStatus, FocuserStatus
 CONFIG_DIR = '/etc/focusd'
 CONFIG_ENV = 'FOCUSD_CONFIG_PATH'
 
-# Seconds between progress refreshes: the daemon polls a moving axis every moving_loop_delay
-# (0.5 s in the shipped configs), so refreshing faster than this only redraws the same numbers.
+# Seconds between progress redraws: often enough for the elapsed time to tick smoothly. The
+# position itself changes only as often as the daemon polls a moving axis (moving_loop_delay).
 PROGRESS_REFRESH = 0.25
 PROGRESS_BAR_WIDTH = 20
 
 # ANSI SGR codes (on, off) for the rich-style markup tags that FocuserStatus.label() produces.
-# A dozen lines here spare every run the import of a colour library.
+# These few lines spare every run the import of a colour library.
 MARKUP_STYLES = {
     'b': ('1', '22'),
     'red': ('31', '39'),
     'green': ('32', '39'),
     'yellow': ('33', '39'),
-    'blue': ('34', '39'),
-    'cyan': ('36', '39'),
 }
 
 # The command that gets the focuser out of a state it cannot leave without a person, and the hint.
@@ -48,7 +46,7 @@ class ConfigLookupError(Exception):
 # --- config and connection ----------------------------------------------------------------------
 
 def find_config_path():
-    """Returns the config to use: FOCUSD_CONFIG_PATH, else the only *.json in /etc/focusd.
+    """Returns the config to use: FOCUSD_CONFIG_PATH if set, else the only *.json in /etc/focusd.
 
     Guessing between several files could drive the wrong telescope's focuser, so zero or several
     candidates are an error that tells the user how to choose.
