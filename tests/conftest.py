@@ -1,0 +1,171 @@
+"""Fixtures shared by the end-to-end tests: a simulated C-863 on a real pty, and the real daemon.
+
+The simulator runs in the test process (so tests can inject faults and read its event log);
+the daemon under test is the real `c863_focusd` script in its own process, talking to the
+simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import Pyro4
+import pytest
+
+from rockit.focuser.c863.simulator import Simulator
+
+ROOT = Path(__file__).resolve().parent.parent
+DAEMON_SCRIPT = ROOT / 'c863_focusd'
+FOCUS_SCRIPT = ROOT / 'focus'
+DAEMON_URI = 'PYRO:localhost_test_daemon@127.0.0.1:9000'
+
+# Fast but realistic: a 25 mm stage at 10000 counts/mm, moving 10 mm/s.
+SIMULATOR_SPEED = {'velocity': 10.0, 'reference_velocity': 10.0}
+TEST_BAUD = 115200
+
+BASE_CONFIG = {
+    'daemon': 'localhost_test',
+    'log_name': 'focusd@test',
+    'control_machines': ['LocalHost'],
+    'serial_baud': TEST_BAUD,
+    'serial_timeout': 1,
+    'nominal_focus_position': 100000,
+    'min_position': 0,
+    'max_position': 250000,
+    'moving_loop_delay': 0.5,
+    'idle_loop_delay': 0.5,
+    'move_timeout': 30,
+    'home_timeout': 60,
+}
+
+
+def wait_until(predicate, timeout=10.0, message='condition not met', interval=0.01):
+    """Polls predicate() until it returns a true value (which is returned) or fails the test."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f'{message} (waited {timeout} s)')
+        time.sleep(interval)
+
+
+def subprocess_env(**extra):
+    """Environment for the scripts under test: this checkout first on the import path."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = str(ROOT) + os.pathsep + env.get('PYTHONPATH', '')
+    env.update(extra)
+    return env
+
+
+class DaemonProcess:
+    """The real c863_focusd, started on a config file; its output goes to a log file."""
+
+    def __init__(self, config_path, simulator, log_path):
+        self.config_path = str(config_path)
+        self.simulator = simulator
+        self._log_path = log_path
+        with open(log_path, 'wb') as log_file:
+            self.process = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), self.config_path],
+                                            stdout=log_file, stderr=subprocess.STDOUT,
+                                            env=subprocess_env(), cwd=ROOT)
+        wait_until(self._answers, 15, f'daemon did not start serving {DAEMON_URI}:\n{self.output()}')
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f'daemon exited with {self.process.returncode}:\n{self.output()}')
+        try:
+            with self.proxy(timeout=1) as proxy:
+                return proxy.report_status()
+        except Pyro4.errors.CommunicationError:
+            return None
+
+    def proxy(self, timeout=5):
+        proxy = Pyro4.Proxy(DAEMON_URI)
+        proxy._pyroTimeout = timeout  # pylint: disable=protected-access
+        return proxy
+
+    def status(self):
+        with self.proxy() as proxy:
+            return proxy.report_status()
+
+    def call(self, method, *args, timeout=120):
+        with self.proxy(timeout) as proxy:
+            return getattr(proxy, method)(*args)
+
+    def wait_for_status(self, predicate, timeout=10.0, message='daemon status'):
+        last = {}
+
+        def check():
+            last.update(self.status())
+            return predicate(last)
+        try:
+            return wait_until(check, timeout, message, interval=0.02)
+        except AssertionError as e:
+            raise AssertionError(f'{e}; last status {last}') from None
+
+    def output(self):
+        return Path(self._log_path).read_text(errors='replace')
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def simulator():
+    sim = Simulator(baud=TEST_BAUD, **SIMULATOR_SPEED)
+    sim.start()
+    yield sim
+    sim.close()
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    """Writes a test config (BASE_CONFIG plus overrides) and returns its path."""
+    def write(**overrides):
+        config = dict(BASE_CONFIG, **overrides)
+        path = tmp_path / 'focuser.json'
+        path.write_text(json.dumps(config))
+        return path
+    return write
+
+
+@pytest.fixture
+def daemon_factory(simulator, write_config, tmp_path):
+    """Starts the daemon on a config for the simulator; overrides change config keys."""
+    started = []
+
+    def start(**overrides):
+        overrides.setdefault('serial_port', simulator.device)
+        process = DaemonProcess(write_config(**overrides), simulator, tmp_path / f'daemon{len(started)}.log')
+        started.append(process)
+        return process
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    return daemon_factory()
+
+
+@pytest.fixture
+def initialized_daemon(daemon):
+    assert daemon.call('initialize') == 0, daemon.output()
+    return daemon
+
+
+@pytest.fixture
+def homed_daemon(initialized_daemon):
+    assert initialized_daemon.call('home') == 0, initialized_daemon.output()
+    return initialized_daemon
