@@ -74,6 +74,8 @@ class GCSController:
         self._acceleration = None
         self._deceleration = None
         self._last = None
+        self._target = None          # last commanded target, in steps
+        self._target_unknown = True  # a stop, reference run or reconnect: ask the controller
 
     def connect(self):
         """Opens the port, checks the device is a GCS C-863 and reads the axis geometry.
@@ -90,7 +92,7 @@ class GCSController:
             low, high = self._port.travel_range()
             if not self._port.servo():
                 self._port.set_servo(True)
-            self._last = None
+            self._last, self._target_unknown = None, True
             return ControllerInfo(info[0], info[1], info[2], *sorted((self.to_steps(low), self.to_steps(high))))
         except Exception:
             self.close()
@@ -128,24 +130,34 @@ class GCSController:
     def poll(self, track_position=True):
         """Reads the axis state with as few bytes as the situation allows.
 
-        Idle and unchanged costs one #4 exchange (8 bytes). The position is read while moving
-        (unless track_position is False: near the predicted end of a move the daemon wants the
-        end noticed, not the last few counts) and whenever the status register changed; the
-        target and reference flag only when the status register changed; the error register
-        only when #4 flags an error.
+        Idle and unchanged costs one #4 exchange (8 bytes, 8 ms at 9600 baud). The position is
+        read while moving (unless track_position is False: near the predicted end of a move the
+        daemon wants the end noticed, not the last few counts) and when the axis comes to rest;
+        the target only when a stop or reference run may have changed it; the reference flag
+        when referencing or servo state changed; the error register when #4 flags an error.
+        While the axis settles onto its target nothing but #4 is read, so that the moment it is
+        on target is seen within one short exchange.
         """
         status = self._port.status_register()
         last = self._last
-        changed = last is None or status.raw != last.status_register
+        fresh = last is None
         busy = status.moving or status.referencing
-        read_position = changed or (busy and track_position)
+        at_rest = not busy and (status.on_target or not status.servo)
+        changed = fresh or status.raw != last.status_register
 
-        position = self.to_steps(self._port.position()) if read_position else last.position
-        target = self.to_steps(self._port.target()) if changed else last.target
-        if changed and not status.referencing:
-            referenced = self._port.referenced()
+        if fresh or (busy and track_position) or (changed and at_rest):
+            position = self.to_steps(self._port.position())
         else:
-            referenced = last.referenced if last else False
+            position = last.position
+        if self._target_unknown and (at_rest or fresh):
+            target = self.to_steps(self._port.target())
+            self._target_unknown = not at_rest
+        else:
+            target = self._target if fresh else last.target
+        if fresh or (changed and (status.referencing, status.servo) != (last.referencing, last.servo)):
+            referenced = False if status.referencing else self._port.referenced()
+        else:
+            referenced = last.referenced
         error = self._read_error() if status.error else None
 
         self._last = Snapshot(position, target, status.moving, status.on_target, status.referencing,
@@ -163,6 +175,7 @@ class GCSController:
     def move_to(self, steps):
         """Starts an absolute move; raises ControllerError if the controller refuses it."""
         self._port.move(self.to_units(steps))
+        self._target, self._target_unknown = steps, False
         self._forget_last_poll()
 
     def home(self):
@@ -170,6 +183,7 @@ class GCSController:
         self.enable_servo()
         self._port.set_reference_mode(True)
         self._port.reference(self._reference_mode)
+        self._target_unknown = True
         self._forget_last_poll()
 
     def enable_servo(self):
@@ -182,6 +196,7 @@ class GCSController:
         if port is None:
             raise PortError(f'{self._url} is closed')
         port.stop_all()
+        self._target_unknown = True
         self._forget_last_poll()
 
     def expected_motion_time(self, from_steps, to_steps):

@@ -106,7 +106,10 @@ class FocuserDaemon:
     def close(self):
         """Stops any motion and closes the port: the daemon never exits with the motor running."""
         self._closing.set()
-        self._stop_motion('daemon exiting')
+        with self._lock:
+            moving = self._snapshot is not None and (self._snapshot.moving or self._snapshot.referencing)
+        if moving:
+            self._stop_motion('daemon exiting')
         self._requests.put(None)
         self._thread.join(timeout=self._config.serial_timeout * 2 + 1)
         with self._lock:
@@ -263,7 +266,6 @@ class FocuserDaemon:
         """Shows Moving/Homing from the moment a command starts until it returns."""
         with self._lock:
             self._activity = activity
-            self._publish()
         try:
             yield
         finally:
@@ -438,13 +440,17 @@ class FocuserDaemon:
         if previous is not None and previous.servo and not snapshot.servo and snapshot.referenced:
             self._fault = 'servo switched off by the controller (following error?): run `focus home`'
             log.error(self._fault)
-        now = time.monotonic()
-        if self._fast_poll_from is not None and (now > self._fast_poll_from + FAST_POLL_WINDOW or (
-                now >= self._fast_poll_from and not (snapshot.moving or snapshot.referencing))):
+        if self._fast_poll_from is not None and (self._at_rest(snapshot) or
+                                                 time.monotonic() > self._fast_poll_from + FAST_POLL_WINDOW):
             self._fast_poll_from = None
         self._snapshot = snapshot
         self._polls += 1
         self._updated.notify_all()
+
+    @staticmethod
+    def _at_rest(snapshot):
+        """Settled on target, or stopped for good because the servo is off."""
+        return not (snapshot.moving or snapshot.referencing) and (snapshot.on_target or not snapshot.servo)
 
     def _record_error(self, code):
         """Keeps a controller error for the status and the log; our own stop's 10 is no fault."""
@@ -580,7 +586,7 @@ class FocuserDaemon:
         if snapshot.referencing or self._activity == 'homing':
             return FocuserStatus.Homing, 'reference run in progress'
         if snapshot.moving or self._activity == 'moving':
-            return FocuserStatus.Moving, f'moving to {snapshot.target} steps'
+            return FocuserStatus.Moving, ''
         if self._fault:
             return FocuserStatus.Error, self._fault
         if not snapshot.referenced:
