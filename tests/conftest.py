@@ -64,14 +64,14 @@ def subprocess_env(**extra):
 class DaemonProcess:
     """The real c863_focusd, started on a config file; its output goes to a log file."""
 
-    def __init__(self, config_path, simulator, log_path):
+    def __init__(self, config_path, simulator, log_path, env=None):
         self.config_path = str(config_path)
         self.simulator = simulator
         self._log_path = log_path
         with open(log_path, 'wb') as log_file:
             self.process = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), self.config_path],
                                             stdout=log_file, stderr=subprocess.STDOUT,
-                                            env=subprocess_env(), cwd=ROOT)
+                                            env=subprocess_env(**(env or {})), cwd=ROOT)
         wait_until(self._answers, 15, f'daemon did not start serving {DAEMON_URI}:\n{self.output()}')
 
     def _answers(self):
@@ -121,11 +121,25 @@ class DaemonProcess:
 
 
 @pytest.fixture
-def simulator():
-    sim = Simulator(baud=TEST_BAUD, **SIMULATOR_SPEED)
-    sim.start()
-    yield sim
-    sim.close()
+def make_simulator(tmp_path):
+    """Starts simulated C-863s behind symlinks, so an unplugged device comes back at its path."""
+    started = []
+
+    def make(referenced=False, **options):
+        sim = Simulator(baud=TEST_BAUD, link=str(tmp_path / f'focuser{len(started)}'),
+                        referenced=referenced, **dict(SIMULATOR_SPEED, **options))
+        started.append(sim)
+        sim.start()
+        return sim
+    yield make
+    for sim in started:
+        sim.close()
+
+
+@pytest.fixture
+def simulator(make_simulator):
+    """A controller in its power-on state: servo off, not referenced."""
+    return make_simulator()
 
 
 @pytest.fixture
@@ -140,13 +154,18 @@ def write_config(tmp_path):
 
 
 @pytest.fixture
-def daemon_factory(simulator, write_config, tmp_path):
-    """Starts the daemon on a config for the simulator; overrides change config keys."""
+def daemon_factory(request, write_config, tmp_path):
+    """Starts the daemon on a config for a simulator (by default the `simulator` fixture's).
+
+    Keyword arguments other than simulator and env override config keys.
+    """
     started = []
 
-    def start(**overrides):
+    def start(simulator=None, env=None, **overrides):
+        simulator = simulator or request.getfixturevalue('simulator')
         overrides.setdefault('serial_port', simulator.device)
-        process = DaemonProcess(write_config(**overrides), simulator, tmp_path / f'daemon{len(started)}.log')
+        process = DaemonProcess(write_config(**overrides), simulator,
+                                tmp_path / f'daemon{len(started)}.log', env)
         started.append(process)
         return process
     yield start
@@ -169,3 +188,23 @@ def initialized_daemon(daemon):
 def homed_daemon(initialized_daemon):
     assert initialized_daemon.call('home') == 0, initialized_daemon.output()
     return initialized_daemon
+
+
+@pytest.fixture
+def start_ready_daemon(make_simulator, daemon_factory):
+    """Starts an initialized daemon on a controller that was referenced before the daemon started.
+
+    That is the daemon-restart case: the daemon comes up IDLE without a reference run, which
+    spares each test the seconds of `home` (homing has tests of its own).
+    """
+    def start(**overrides):
+        daemon = daemon_factory(simulator=make_simulator(referenced=True), **overrides)
+        assert daemon.call('initialize') == 0, daemon.output()
+        daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
+        return daemon
+    return start
+
+
+@pytest.fixture
+def ready_daemon(start_ready_daemon):
+    return start_ready_daemon()

@@ -4,7 +4,6 @@ The daemon (conftest) is the real c863_focusd process on a simulated C-863 behin
 pseudo-terminal. Output that depends on a terminal (colour, the progress bar) is checked by
 running focus with its stdout on a pty; everything else with pipes, as scripts run it.
 """
-import contextlib
 import fcntl
 import json
 import os
@@ -21,12 +20,11 @@ import time
 
 import pytest
 
-from conftest import (FOCUS_SCRIPT, ROOT, SIMULATOR_SPEED, TEST_BAUD, DaemonProcess, subprocess_env,
+from conftest import (FOCUS_SCRIPT, ROOT, subprocess_env,
                       wait_until)
 from rockit.focuser.c863 import cli
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
-from rockit.focuser.c863.simulator import Simulator
 from rockit.focuser.c863.site import daemons
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
@@ -283,31 +281,6 @@ def test_unreachable_daemon_exits_minus_101_naming_its_address(args, absent_daem
 # Where a simulated controller that was referenced before the daemon started rests: on its
 # reference switch at 12.5 mm, 10000 counts per mm.
 READY_STEPS = 125000
-
-
-@pytest.fixture
-def start_ready_daemon(write_config, tmp_path):
-    """Starts an initialized daemon on a controller referenced before the daemon started.
-
-    That is the daemon-restart case: the daemon comes up IDLE without a reference run, which
-    spares each test the several seconds of `home` (homing is tested on its own below).
-    Returns start(**config_overrides) -> the DaemonProcess (conftest).
-    """
-    with contextlib.ExitStack() as stack:
-        def start(**overrides):
-            simulator = stack.enter_context(Simulator(baud=TEST_BAUD, referenced=True, **SIMULATOR_SPEED))
-            daemon = DaemonProcess(write_config(serial_port=simulator.device, **overrides), simulator,
-                                   tmp_path / 'ready-daemon.log')
-            stack.callback(daemon.stop)
-            assert daemon.call('initialize') == 0, daemon.output()
-            daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
-            return daemon
-        yield start
-
-
-@pytest.fixture
-def ready_daemon(start_ready_daemon):
-    return start_ready_daemon()
 
 
 def test_offline_daemon_status_tells_to_init(daemon):
