@@ -147,7 +147,7 @@ ON_TARGET, REFERENCING, IN_MOTION, SERVO_ON, ERROR_FLAG = 1 << 15, 1 << 14, 1 <<
 NEGATIVE_LIMIT, REFERENCE_SIGNAL, POSITIVE_LIMIT = 1 << 0, 1 << 1, 1 << 2
 
 
-# --- identification, as PIPython, EPICS and Odemis parse it -----------------------------------
+# --- identification, as PIPython, EPICS and Odemis parse it --------------------------------------
 
 def test_identification_names_the_model_in_the_second_field(client):
     idn = client.ask(b'*IDN?\n')
@@ -233,6 +233,11 @@ def test_power_on_state_is_servo_off_unreferenced_no_error(client):
     assert client.error() == 0
 
 
+def test_limit_switch_bits_can_be_active_low(sim, client):
+    sim.gcs.limit_switches_active_low = True
+    assert client.ask(b'\x04') == '0x0005\n'  # like the manual's 0x9005 example: no switch hit
+
+
 def test_servo_on_holds_position_and_settles_on_target(client):
     client.do('SVO 1 1')
     assert client.value('SVO? 1') == '1'
@@ -241,7 +246,7 @@ def test_servo_on_holds_position_and_settles_on_target(client):
     assert client.number('MOV? 1') == client.number('POS? 1')
 
 
-# --- referencing ------------------------------------------------------------------------------------
+# --- referencing ---------------------------------------------------------------------------------
 
 def test_reference_run_takes_time_and_sets_the_reference_value(sim, client):
     client.do('SVO 1 1')
@@ -249,7 +254,8 @@ def test_reference_run_takes_time_and_sets_the_reference_value(sim, client):
     client.do('DEC 1 50')
     client.do('FRF 1')
     assert client.port.write(b'\x07') and client.reply() == b'\xb0\n'
-    assert status(client) & (REFERENCING | IN_MOTION | SERVO_ON) == REFERENCING | IN_MOTION | SERVO_ON
+    busy = REFERENCING | IN_MOTION | SERVO_ON
+    assert status(client) & busy == busy
     assert client.ask(b'\x05') == '1\n'
     assert client.value('FRF? 1') == '0'
     client.wait(lambda: client.ask(b'\x07') == '\xb1\n', message='ready after FRF')
@@ -323,7 +329,7 @@ def test_position_can_be_set_with_reference_mode_off(client):
     assert client.number('POS? 1') == 4.0
 
 
-# --- motion -------------------------------------------------------------------------------------------
+# --- motion --------------------------------------------------------------------------------------
 
 def test_move_follows_a_trapezoid_and_settles_on_target(homed):
     sim = homed.sim
@@ -425,7 +431,7 @@ def test_limit_switch_stops_a_move_that_runs_past_the_end(homed):
     assert status(homed) & POSITIVE_LIMIT
 
 
-# --- stopping ----------------------------------------------------------------------------------------
+# --- stopping ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize('stop, name', [(b'HLT 1\n', 'HLT'), (b'STP\n', 'STP'), (b'\x18', '#24')])
 def test_stops_latch_error_10_and_leave_target_at_the_position(homed, stop, name):
@@ -479,7 +485,7 @@ def test_stop_byte_is_handled_on_arrival_while_a_long_reply_is_on_the_wire(make_
     assert not sim.state()['moving']
 
 
-# --- bad input ------------------------------------------------------------------------------------
+# --- bad input -----------------------------------------------------------------------------------
 
 def test_unknown_command_gets_no_reply_and_error_2(client):
     assert client.refused(b'XYZ?\n') == 2
@@ -545,7 +551,7 @@ def test_empty_lines_are_ignored(client):
     assert client.ask(b'ERR?\n') == '0\n'
 
 
-# --- parameters ---------------------------------------------------------------------------------
+# --- parameters ----------------------------------------------------------------------------------
 
 def test_parameter_ids_in_decimal_or_hex(client):
     assert client.ask(b'SPA? 1 14\n') == '1 14=10000\n'
@@ -559,7 +565,7 @@ def test_parameter_ids_in_decimal_or_hex(client):
     assert client.number('SPA? 1 0xC') == 30.0
 
 
-# --- addressing and framing -------------------------------------------------------------------------
+# --- addressing and framing ----------------------------------------------------------------------
 
 def test_addressed_requests_get_the_address_on_the_first_reply_line(client):
     assert client.ask(b'1 POS? 1\n') == '0 1 1=0.000000\n'
@@ -606,7 +612,7 @@ def test_pipelined_requests_are_answered_in_order(client):
     assert client.error() == 2
 
 
-# --- pacing ---------------------------------------------------------------------------------------
+# --- pacing --------------------------------------------------------------------------------------
 
 def round_trip(client, request=b'POS? 1\n'):
     start = time.monotonic()
@@ -629,7 +635,7 @@ def test_reply_delay_slows_every_reply(sim, client):
     assert round_trip(client) < 0.2
 
 
-# --- faults ---------------------------------------------------------------------------------------
+# --- faults --------------------------------------------------------------------------------------
 
 def test_unplug_fails_the_client_and_replug_works_through_the_link(make_simulator, connect,
                                                                    tmp_path):
@@ -659,10 +665,12 @@ def test_a_second_client_cannot_open_the_device(sim, client):
 
 def test_mute_executes_commands_but_never_replies(sim, client):
     sim.mute(True)
-    client.send(b'SVO 1 1\nERR?\nSVO? 1\n')
-    sim.wait_for(lambda state: state['servo'])
+    client.send(b'SVO 1 1\nSVO? 1\n')
+    client.wait(lambda: ('command', 'SVO? 1') in [event[1:] for event in sim.events],
+                message='SVO? received')
     sim.mute(False)
     assert client.ask(b'CSV?\n') == '2.0\n'
+    assert sim.state()['servo']
 
 
 def test_garbage_arrives_as_sent(sim, client):
@@ -753,7 +761,7 @@ def test_state_and_events(homed):
         sim.wait_for(lambda s: s['position'] > 100, timeout=0.05)
 
 
-# --- TCP ---------------------------------------------------------------------------------------------
+# --- TCP -----------------------------------------------------------------------------------------
 
 def test_tcp_serves_the_same_controller_to_one_client_at_a_time(make_simulator, connect):
     sim = make_simulator(tcp_port=0)
@@ -774,3 +782,19 @@ def test_tcp_serves_the_same_controller_to_one_client_at_a_time(make_simulator, 
 def test_link_and_tcp_do_not_mix():
     with pytest.raises(ValueError):
         Simulator(link='/tmp/x', tcp_port=0)
+
+
+def test_a_file_in_the_way_of_the_link_is_left_alone(tmp_path):
+    path = tmp_path / 'focuser'
+    path.write_text('not a device')
+    sim = Simulator(link=str(path))
+    with pytest.raises(FileExistsError):
+        sim.start()
+    sim.close()
+    assert path.read_text() == 'not a device'
+
+
+def test_closing_twice_is_harmless():
+    with Simulator(tcp_port=0) as sim:
+        assert sim.device.startswith('socket://')
+    sim.close()

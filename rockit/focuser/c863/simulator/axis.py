@@ -273,11 +273,15 @@ class Axis:
     def configure(self, t, **settings):
         """Changes motion settings; a move under way continues to its target with them."""
         self.advance(t)
+        unknown = set(settings) - set(MOTION_SETTINGS)
+        if unknown:
+            raise AttributeError(f'not motion settings: {", ".join(sorted(unknown))}')
+        profile_changed = any(getattr(self, name) != settings[name] for name in
+                              ('velocity', 'acceleration', 'deceleration') if name in settings)
         for name, value in settings.items():
-            if name not in MOTION_SETTINGS:
-                raise AttributeError(f'not a motion setting: {name}')
             setattr(self, name, value)
-        if self.moving(t) and self.referencing is None and self._on_arrival is None:
+        if profile_changed and self.moving(t) and self.referencing is None \
+                and self._on_arrival is None:
             self._go(t, self._goal, self.velocity)
 
     def set_servo(self, t, on):
@@ -343,8 +347,9 @@ class Axis:
         """The state right after a reference run: the carriage at the reference switch, which
         reads value. For a simulator that starts up referenced."""
         self.advance(t)
-        self._stand_at(t, self.stage.reference_switch)
-        self._offset = value - self.stage.reference_switch
+        switch = self.stage.reference_switch
+        self._follow(Profile.rest(t, switch), switch)
+        self._offset = value - switch
         self.referenced = True
 
     def servo_fault(self, t):
@@ -374,9 +379,6 @@ class Axis:
         """The carriage stops dead where it is; the target becomes that place unless kept."""
         x = self._motion.state(t)[0]
         self._follow(Profile.rest(t, x), self._goal if keep_goal else x)
-
-    def _stand_at(self, t, position):
-        self._follow(Profile.rest(t, position), position)
 
     def _follow(self, profile, goal, then=None):
         """Makes profile the current motion, cut short where it would pass a limit switch."""

@@ -110,7 +110,7 @@ VELOCITY, ACCELERATION, DECELERATION = 0x49, 0x0B, 0x0C
 
 Command = namedtuple('Command', 'function syntax description')
 _LINE_COMMANDS = {}   # mnemonic -> Command; function(self, args, t) -> reply lines or None
-_BYTE_COMMANDS = {}   # byte -> (name, Command); function(self, t) -> reply text or None
+_BYTE_COMMANDS = {}   # byte -> Command (syntax: '#4'); function(self, t) -> reply text or None
 
 
 def command(mnemonic, syntax, description):
@@ -124,7 +124,7 @@ def command(mnemonic, syntax, description):
 def single_byte(byte, name, description):
     """Registers a single-byte command such as #4 (0x04)."""
     def register(function):
-        _BYTE_COMMANDS[byte] = (name, Command(function, name, description))
+        _BYTE_COMMANDS[byte] = Command(function, name, description)
         return function
     return register
 
@@ -341,7 +341,7 @@ class GCSInterpreter:
         self._record(t, 'command', text)
         if not self._for_me(address):
             return None
-        reply = _BYTE_COMMANDS[byte][1].function(self, t)
+        reply = _BYTE_COMMANDS[byte].function(self, t)
         return None if reply is None else self._reply([reply], address)
 
     def _execute_line(self, text, t):
@@ -407,7 +407,7 @@ class GCSInterpreter:
     @command('HLP?', 'HLP?', 'Get List Of Available Commands')
     def _hlp(self, args, t):
         _no_arguments(args)
-        entries = [entry for _, (_, entry) in sorted(_BYTE_COMMANDS.items())]
+        entries = [entry for _, entry in sorted(_BYTE_COMMANDS.items())]
         entries += list(_LINE_COMMANDS.values())
         return (['The following commands are valid:']
                 + [f'{entry.syntax} {entry.description}' for entry in entries]

@@ -91,12 +91,16 @@ class PtyPort:
         return self._master is not None
 
     def open(self):
+        if self.link and os.path.lexists(self.link) and not os.path.islink(self.link):
+            raise FileExistsError(f'{self.link} exists and is not a symbolic link')
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)  # no echo, no line editing, no CR/LF translation
         os.set_blocking(self._master, False)
         self.slave_path = os.ttyname(self._slave)
         if self.link:
             temporary = f'{self.link}.{os.getpid()}.tmp'
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
             os.symlink(self.slave_path, temporary)
             os.replace(temporary, self.link)
 
@@ -239,6 +243,7 @@ class Transport:
         self._thread.start()
 
     def close(self):
+        """Stops the thread and closes everything; closing twice is harmless."""
         if self._thread is not None:
             self._running = False
             self._wake()
@@ -246,9 +251,10 @@ class Transport:
             self._thread = None
         if self.port.plugged:
             self.port.close()
-        for fd in (self._wake_read, self._wake_write):
-            os.close(fd)
-        self._wake_read = self._wake_write = None
+        if self._wake_read is not None:
+            os.close(self._wake_read)
+            os.close(self._wake_write)
+            self._wake_read = self._wake_write = None
 
     # --- faults -----------------------------------------------------------------------------------
 
@@ -304,9 +310,8 @@ class Transport:
             with self._lock:
                 timeout = self._service(time.monotonic())
             write_fd = self.port.write_fd() if self._unwritten else None
-            readable, writable, _ = select.select(
-                self.port.read_fds() + [self._wake_read], [write_fd] if write_fd is not None else [],
-                [], timeout)
+            readable, _, _ = select.select(self.port.read_fds() + [self._wake_read],
+                                           [write_fd] if write_fd is not None else [], [], timeout)
             read_time = time.monotonic()
             for fd in readable:
                 if fd == self._wake_read:
