@@ -777,6 +777,11 @@ def test_tcp_serves_the_same_controller_to_one_client_at_a_time(make_simulator, 
     client.close()
     again = connect(sim)
     assert again.ask(b'ERR?\n') == '0\n'
+    sim.unplug()  # the terminal server goes away
+    with pytest.raises(serial.SerialException):
+        again.ask(b'ERR?\n')
+    sim.replug()
+    assert connect(sim).ask(b'ERR?\n') == '0\n'
 
 
 def test_link_and_tcp_do_not_mix():
