@@ -6,6 +6,7 @@ simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -15,18 +16,39 @@ import Pyro4
 import pytest
 
 from rockit.focuser.c863.simulator import Simulator
+from rockit.focuser.c863.site import daemons
 
 ROOT = Path(__file__).resolve().parent.parent
 DAEMON_SCRIPT = ROOT / 'c863_focusd'
 FOCUS_SCRIPT = ROOT / 'focus'
-DAEMON_URI = 'PYRO:localhost_test_daemon@127.0.0.1:9000'
+
+
+def free_test_daemon():
+    """The first localhost_test* daemon entry whose port is free.
+
+    So that two test runs on one machine (or a benchmark beside a test run) never talk to each
+    other's daemon.
+    """
+    for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
+        entry = getattr(daemons, name)
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((entry.host, entry.port))
+            except OSError:
+                continue
+        return name, entry.uri
+    raise RuntimeError('every localhost_test port (9000-9004) is in use')
+
+
+TEST_DAEMON, DAEMON_URI = free_test_daemon()
 
 # Fast but realistic: a 25 mm stage at 10000 counts/mm, moving 10 mm/s.
 SIMULATOR_SPEED = {'velocity': 10.0, 'reference_velocity': 10.0}
 TEST_BAUD = 115200
 
 BASE_CONFIG = {
-    'daemon': 'localhost_test',
+    'daemon': TEST_DAEMON,
     'log_name': 'focusd@test',
     'control_machines': ['LocalHost'],
     'serial_baud': TEST_BAUD,
@@ -100,8 +122,9 @@ class DaemonProcess:
         last = {}
 
         def check():
+            last.clear()
             last.update(self.status())
-            return predicate(last)
+            return dict(last) if predicate(last) else None
         try:
             return wait_until(check, timeout, message, interval=0.02)
         except AssertionError as e:

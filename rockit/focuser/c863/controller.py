@@ -75,7 +75,7 @@ class GCSController:
         self._deceleration = None
         self._last = None
         self._target = None          # last commanded target, in steps
-        self._target_unknown = True  # a stop, reference run or reconnect: ask the controller
+        self._target_unknown = True  # after a stop, reference run or reconnect: where it rests
 
     def connect(self):
         """Opens the port, checks the device is a GCS C-863 and reads the axis geometry.
@@ -92,7 +92,7 @@ class GCSController:
             low, high = self._port.travel_range()
             if not self._port.servo():
                 self._port.set_servo(True)
-            self._last, self._target_unknown = None, True
+            self._last, self._target, self._target_unknown = None, None, True
             return ControllerInfo(info[0], info[1], info[2], *sorted((self.to_steps(low), self.to_steps(high))))
         except Exception:
             self.close()
@@ -131,12 +131,12 @@ class GCSController:
         """Reads the axis state with as few bytes as the situation allows.
 
         Idle and unchanged costs one #4 exchange (8 bytes, 8 ms at 9600 baud). The position is
-        read while moving (unless track_position is False: near the predicted end of a move the
-        daemon wants the end noticed, not the last few counts) and when the axis comes to rest;
-        the target only when a stop or reference run may have changed it; the reference flag
-        when referencing or servo state changed; the error register when #4 flags an error.
-        While the axis settles onto its target nothing but #4 is read, so that the moment it is
-        on target is seen within one short exchange.
+        read while moving and whenever #4 changed, unless track_position is False: near the
+        predicted end of a move the daemon wants the end noticed, not the last few counts, so
+        then only #4 is read until the axis is at rest on target. The target is the last one
+        commanded, or where the axis came to rest after a stop or reference run; the reference
+        flag is read when referencing or servo state changed; the error register when #4
+        flags an error.
         """
         status = self._port.status_register()
         last = self._last
@@ -145,15 +145,17 @@ class GCSController:
         at_rest = not busy and (status.on_target or not status.servo)
         changed = fresh or status.raw != last.status_register
 
-        if fresh or (busy and track_position) or (changed and at_rest):
+        if fresh or (track_position and (busy or changed)) or (changed and at_rest):
             position = self.to_steps(self._port.position())
         else:
             position = last.position
-        if self._target_unknown and (at_rest or fresh):
-            target = self.to_steps(self._port.target())
-            self._target_unknown = not at_rest
-        else:
-            target = self._target if fresh else last.target
+        if self._target_unknown and at_rest:
+            # After a stop, a reference run or a reconnect the axis is where it stopped: that is
+            # the target from now on (the controller's own may hold a fraction of a count).
+            self._target, self._target_unknown = position, False
+        elif self._target is None:
+            self._target = self.to_steps(self._port.target())
+        target = self._target
         if fresh or (changed and (status.referencing, status.servo) != (last.referencing, last.servo)):
             referenced = False if status.referencing else self._port.referenced()
         else:

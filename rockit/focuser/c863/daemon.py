@@ -16,7 +16,6 @@ import contextlib
 import ctypes
 import datetime
 import logging
-import os
 import queue
 import signal
 import subprocess
@@ -28,7 +27,7 @@ from dataclasses import replace
 
 import Pyro4
 
-from . import systemd
+from . import site, systemd
 from .config import Config, ConfigError
 from .constants import CommandStatus, FocuserStatus
 from .controller import GCSController, IdentityError, STOPPED_BY_COMMAND
@@ -48,8 +47,6 @@ MAX_STEPS = 2 ** 31 - 1
 FOLLOWING_ERRORS = (1024, -1024)
 # Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
 EXIT_CONFIG_ERROR = 78
-CONSOLE_FORMAT = '%(asctime)s %(levelname)s: %(message)s'
-JOURNAL_FORMAT = '%(levelname)s: %(message)s'  # the journal adds its own timestamps
 
 
 def utc_now():
@@ -330,8 +327,7 @@ class FocuserDaemon:
         with self._lock:
             first_poll = self._polls
             self._updated.wait_for(lambda: self._controller is None or (
-                self._polls > first_poll and not self._snapshot.moving and not self._snapshot.referencing),
-                STOP_CONFIRM_TIMEOUT)
+                self._polls > first_poll and self._at_rest(self._snapshot)), STOP_CONFIRM_TIMEOUT)
 
     def _stop_motion(self, reason):
         """Sends the controller's stop byte from the calling thread, ahead of the poll thread."""
@@ -519,6 +515,7 @@ class FocuserDaemon:
     def _lose_link(self, reason):
         """Closes the port after a failure and schedules reconnection. Lock held."""
         self._close_controller()
+        self._fast_poll_from = None
         self._link_problem = reason
         self._next_retry = time.monotonic() + self._retry_delay()
         log.error('lost the serial link: %s; retrying every %.0f s', reason, self._retry_delay())
@@ -689,13 +686,13 @@ def main(argv=None):
     parser.add_argument('--simulate', action='store_true',
                         help='run against a built-in simulated C-863 instead of serial_port')
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
-                        format=JOURNAL_FORMAT if os.environ.get('JOURNAL_STREAM') else CONSOLE_FORMAT)
     try:
         config = Config(args.config)
     except ConfigError as e:
         print(f'c863_focusd: {e}', file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    log.addHandler(site.ObservatoryLogHandler(config.log_name))
+    log.setLevel(logging.INFO)
     with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
         serve(config)
     return 0

@@ -1,0 +1,465 @@
+"""End-to-end tests of c863_focusd: the real daemon process, real Pyro sockets, and a simulated
+C-863 on a real pseudo-terminal. Each test checks what a user or telescope script would see.
+"""
+import re
+import socket
+import subprocess
+import sys
+import threading
+
+import Pyro4.errors
+import pytest
+
+from conftest import DAEMON_SCRIPT, subprocess_env, wait_until
+from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
+
+STEPS_PER_MM = 10000
+MOTION_COMMANDS = ('MOV', 'MVR', 'FRF', 'FNL', 'FPL', 'POS ', 'SVO 1 0')
+
+
+def motion_commands(simulator, since=0):
+    """Commands that could move the axis, as the controller received them."""
+    return [e[2] for e in simulator.events[since:]
+            if e[1] == 'command' and isinstance(e[2], str) and '?' not in e[2]
+            and e[2].upper().startswith(MOTION_COMMANDS)]
+
+
+def in_background(function, *args):
+    """Runs a blocking daemon call in a thread; returns (thread, result list)."""
+    result = []
+
+    def run():
+        try:
+            result.append(function(*args))
+        except Exception as e:  # pylint: disable=broad-except
+            result.append(e)
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def wait_for_label(daemon, label, timeout=10.0):
+    return daemon.wait_for_status(lambda r: r['status_label'] == label, timeout, f'status {label}')
+
+
+# ---- before initialize ---------------------------------------------------------------------
+
+def test_status_before_initialize_is_offline_with_a_hint(daemon):
+    status = daemon.status()
+    assert status['status'] == FocuserStatus.Disabled
+    assert status['status_label'] == 'OFFLINE'
+    assert 'focus init' in status['message']
+    assert re.fullmatch(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ', status['date'])
+    assert 'current_steps' not in status
+
+
+@pytest.mark.parametrize('method', ['move', 'home', 'stop', 'shutdown'])
+def test_commands_before_initialize_are_not_connected(daemon, method):
+    args = (1000,) if method == 'move' else ()
+    assert daemon.call(method, *args) == CommandStatus.NotConnected
+
+
+# ---- initialize ----------------------------------------------------------------------------
+
+def test_initialize_identifies_and_never_moves(daemon, simulator):
+    assert daemon.call('initialize') == CommandStatus.Succeeded
+    status = wait_for_label(daemon, 'NOT HOMED')
+    assert status['controller'].startswith('C-863.12')
+    assert status['referenced'] is False
+    assert status['servo'] is True
+    assert 'focus home' in status['message']
+    assert 'current_steps' not in status, 'an unreferenced position must not be reported as valid'
+    assert (status['min_steps'], status['max_steps']) == (0, 250000)
+    assert motion_commands(simulator) == []
+    assert not simulator.state()['moving']
+
+
+def test_initialize_twice_is_not_disconnected(initialized_daemon):
+    assert initialized_daemon.call('initialize') == CommandStatus.NotDisconnected
+
+
+def test_initialize_refuses_a_device_that_is_not_a_c863(daemon_factory, make_simulator):
+    daemon = daemon_factory(simulator=make_simulator(model='E-861'))
+    assert daemon.call('initialize') == CommandStatus.Failed
+    status = daemon.status()
+    assert status['status_label'] == 'OFFLINE'
+    assert 'not a GCS C-863' in status['message'] and 'E-861' in status['message']
+
+
+def test_initialize_without_a_device_fails_with_the_reason(daemon_factory, tmp_path):
+    daemon = daemon_factory(serial_port=str(tmp_path / 'nothing-here'))
+    assert daemon.call('initialize') == CommandStatus.Failed
+    assert 'nothing-here' in daemon.status()['message']
+
+
+def test_daemon_restart_on_a_referenced_controller_does_not_rehome(ready_daemon):
+    status = ready_daemon.status()
+    assert status['status_label'] == 'IDLE'
+    assert status['current_steps'] == status['target_steps'] == 125000
+    assert motion_commands(ready_daemon.simulator) == []
+
+
+# ---- homing --------------------------------------------------------------------------------
+
+def test_home_references_then_moves_to_nominal(initialized_daemon, simulator):
+    seen = []
+    thread, result = in_background(initialized_daemon.call, 'home')
+    seen.append(wait_for_label(initialized_daemon, 'HOMING')['status'])
+    thread.join(30)
+    assert result == [CommandStatus.Succeeded]
+    status = initialized_daemon.status()
+    assert seen == [FocuserStatus.Homing]
+    assert status['status_label'] == 'IDLE' and status['referenced'] is True
+    assert status['current_steps'] == status['target_steps'] == 100000
+    assert simulator.state()['position'] == pytest.approx(10.0, abs=1e-3)
+    assert any(e[1] == 'reference_done' for e in simulator.events)
+
+
+def test_stop_during_home_reports_stopped_and_not_homed(initialized_daemon, simulator):
+    thread, result = in_background(initialized_daemon.call, 'home')
+    wait_for_label(initialized_daemon, 'HOMING')
+    simulator.wait_for(lambda s: s['referencing'])
+    assert initialized_daemon.call('stop') == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Stopped]
+    status = wait_for_label(initialized_daemon, 'NOT HOMED')
+    assert status['referenced'] is False
+    assert not simulator.state()['referencing']
+    assert initialized_daemon.call('move', 1000) == CommandStatus.NotHomed
+
+
+def test_home_timeout_stops_the_reference_run(daemon_factory, simulator):
+    daemon = daemon_factory(home_timeout=0.3)
+    assert daemon.call('initialize') == 0
+    assert daemon.call('home') == CommandStatus.Timeout
+    assert not simulator.state()['referencing']
+    assert any(e[1] == 'stop' for e in simulator.events)
+
+
+def test_unreferenced_controller_refuses_moves_until_homed(initialized_daemon, simulator):
+    assert initialized_daemon.call('move', 1000) == CommandStatus.NotHomed
+    assert initialized_daemon.call('move', 1000, False) == CommandStatus.NotHomed
+    assert motion_commands(simulator) == []
+    assert initialized_daemon.call('home') == CommandStatus.Succeeded
+    assert initialized_daemon.call('move', 1000) == CommandStatus.Succeeded
+
+
+# ---- moves ---------------------------------------------------------------------------------
+
+def test_absolute_and_relative_moves(ready_daemon):
+    simulator = ready_daemon.simulator
+    assert ready_daemon.call('move', 120000, False) == CommandStatus.Succeeded
+    status = ready_daemon.status()
+    assert status['current_steps'] == status['target_steps'] == 120000
+    assert ready_daemon.call('move', -5000) == CommandStatus.Succeeded
+    assert ready_daemon.status()['target_steps'] == 115000
+    assert ready_daemon.call('move', 123457, False) == CommandStatus.Succeeded
+    assert ready_daemon.status()['target_steps'] == 123457, 'target_steps is what was asked'
+    assert simulator.state()['position'] == pytest.approx(12.3457, abs=2e-4)
+
+
+def test_moving_state_is_reported_during_a_move(ready_daemon):
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    status = wait_for_label(ready_daemon, 'MOVING')
+    assert status['moving'] is True and status['target_steps'] == 240000
+    assert 125000 <= status['current_steps'] <= 240000
+    thread.join(10)
+    assert result == [CommandStatus.Succeeded]
+
+
+@pytest.mark.parametrize('target', [-1, 250001, 10 ** 9])
+def test_targets_outside_the_controller_range_are_refused(ready_daemon, target):
+    assert ready_daemon.call('move', target, False) == CommandStatus.PositionOutsideLimits
+    assert motion_commands(ready_daemon.simulator) == []
+
+
+def test_limits_are_the_intersection_of_config_and_controller(start_ready_daemon):
+    daemon = start_ready_daemon(min_position=50000, max_position=200000, nominal_focus_position=100000)
+    status = daemon.status()
+    assert (status['min_steps'], status['max_steps']) == (50000, 200000)
+    assert daemon.call('move', 200001, False) == CommandStatus.PositionOutsideLimits
+    assert daemon.call('move', -75001) == CommandStatus.PositionOutsideLimits
+    assert daemon.call('move', 200000, False) == CommandStatus.Succeeded
+    assert motion_commands(daemon.simulator) == ['MOV 1 20.0']
+
+
+BAD_STEPS = ['1000', 1.5, 1000.0, None, True, False, 2 ** 40, -2 ** 40, float('nan'), float('inf'),
+             [1000], {'steps': 1000}]
+
+
+@pytest.mark.parametrize('steps', BAD_STEPS, ids=repr)
+def test_bad_move_arguments_are_invalid_and_change_nothing(ready_daemon, steps):
+    assert ready_daemon.call('move', steps) == CommandStatus.InvalidArgument
+    assert ready_daemon.call('move', steps, False) == CommandStatus.InvalidArgument
+    assert motion_commands(ready_daemon.simulator) == []
+    assert ready_daemon.status()['status_label'] == 'IDLE'
+
+
+@pytest.mark.parametrize('relative', ['yes', 1, None, 0.0])
+def test_bad_relative_flag_is_invalid(ready_daemon, relative):
+    assert ready_daemon.call('move', 1000, relative) == CommandStatus.InvalidArgument
+    assert motion_commands(ready_daemon.simulator) == []
+
+
+def test_daemon_stays_healthy_after_bad_arguments(ready_daemon):
+    for steps in BAD_STEPS:
+        ready_daemon.call('move', steps)
+    assert ready_daemon.call('move', 1000) == CommandStatus.Succeeded
+    assert ready_daemon.status()['current_steps'] == 126000
+
+
+def test_second_motion_command_is_blocked(ready_daemon):
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    wait_for_label(ready_daemon, 'MOVING')
+    assert ready_daemon.call('move', 1000) == CommandStatus.Blocked
+    assert ready_daemon.call('home') == CommandStatus.Blocked
+    assert ready_daemon.call('initialize') == CommandStatus.Blocked
+    thread.join(10)
+    assert result == [CommandStatus.Succeeded]
+    assert ready_daemon.status()['target_steps'] == 240000
+
+
+# ---- stop and timeouts ---------------------------------------------------------------------
+
+def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'] and s['position'] > 14)
+    assert ready_daemon.call('stop') == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Stopped]
+    status = wait_for_label(ready_daemon, 'IDLE')
+    state = simulator.state()
+    assert not state['moving']
+    assert status['target_steps'] == status['current_steps'] == round(state['position'] * STEPS_PER_MM)
+    assert 140000 < status['current_steps'] < 240000
+    assert status['last_error'] is None, 'our own stop is not a controller fault'
+
+
+def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'] and s['position'] > 14)
+    ready_daemon.call('stop')
+    thread.join(10)
+    stopped_at = wait_for_label(ready_daemon, 'IDLE')['current_steps']
+    assert ready_daemon.call('move', 1000) == CommandStatus.Succeeded
+    status = ready_daemon.status()
+    assert status['target_steps'] == status['current_steps'] == stopped_at + 1000
+
+
+def test_stop_when_idle_succeeds_and_does_not_move(ready_daemon):
+    assert ready_daemon.call('stop') == CommandStatus.Succeeded
+    status = wait_for_label(ready_daemon, 'IDLE')
+    assert status['current_steps'] == 125000
+    assert status['last_error'] is None
+
+
+def test_move_timeout_halts_the_axis(start_ready_daemon):
+    daemon = start_ready_daemon(move_timeout=0.3)
+    assert daemon.call('move', 240000, False) == CommandStatus.Timeout
+    state = daemon.simulator.state()
+    assert not state['moving'], 'a timed-out move must not be left running'
+    assert state['position'] < 20
+    status = wait_for_label(daemon, 'IDLE')
+    assert status['target_steps'] == status['current_steps']
+
+
+# ---- access control ------------------------------------------------------------------------
+
+@pytest.mark.parametrize('method,args', [('initialize', ()), ('move', (1000,)), ('home', ()),
+                                         ('stop', ()), ('shutdown', ())])
+def test_control_from_outside_control_machines_is_refused(daemon_factory, method, args):
+    daemon = daemon_factory(control_machines=['OneMetreTCS'])
+    assert daemon.call(method, *args) == CommandStatus.InvalidControlIP
+    assert motion_commands(daemon.simulator) == []
+    assert daemon.status()['status_label'] == 'OFFLINE'
+
+
+def test_status_is_open_to_everyone(daemon_factory):
+    daemon = daemon_factory(control_machines=['10.2.6.201'])
+    assert daemon.status()['status_label'] == 'OFFLINE'
+    assert daemon.call('initialize') == CommandStatus.InvalidControlIP
+
+
+def test_only_exposed_methods_are_callable(ready_daemon):
+    with ready_daemon.proxy() as proxy:
+        with pytest.raises(AttributeError):
+            proxy._move(1000, True)  # pylint: disable=protected-access
+        with pytest.raises((AttributeError, Pyro4.errors.PyroError)):
+            proxy._stop_motion('x')  # pylint: disable=protected-access
+
+
+# ---- shutdown ------------------------------------------------------------------------------
+
+def test_shutdown_closes_the_port_and_stop_is_then_not_connected(ready_daemon):
+    assert ready_daemon.call('shutdown') == CommandStatus.Succeeded
+    status = ready_daemon.status()
+    assert status['status_label'] == 'OFFLINE'
+    assert 'current_steps' not in status
+    assert ready_daemon.call('shutdown') == CommandStatus.NotConnected
+    assert ready_daemon.call('stop') == CommandStatus.NotConnected
+    assert ready_daemon.call('initialize') == CommandStatus.Succeeded
+    assert wait_for_label(ready_daemon, 'IDLE')['current_steps'] == 125000
+
+
+def test_shutdown_during_a_move_stops_the_axis(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'])
+    assert ready_daemon.call('shutdown') == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Stopped]
+    assert not simulator.wait_for(lambda s: not s['moving'], 2)['moving']
+
+
+def test_daemon_exit_stops_a_moving_axis(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'])
+    ready_daemon.stop()
+    state = simulator.wait_for(lambda s: not s['moving'], 2)
+    assert state['position'] < 23
+    thread.join(5)
+    assert result[0] == CommandStatus.Stopped or isinstance(result[0], Pyro4.errors.ConnectionClosedError)
+    assert 'exiting on signal' in ready_daemon.output()
+
+
+def test_bad_config_exits_78_with_one_line(tmp_path):
+    bad = tmp_path / 'bad.json'
+    bad.write_text('{"daemon": "localhost_test"}')
+    result = subprocess.run([sys.executable, str(DAEMON_SCRIPT), str(bad)], capture_output=True,
+                            text=True, env=subprocess_env(), timeout=30, check=False)
+    assert result.returncode == 78
+    assert result.stderr.count('\n') == 1 and str(bad) in result.stderr and 'missing' in result.stderr
+
+
+# ---- faults and recovery -------------------------------------------------------------------
+
+def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
+    simulator = ready_daemon.simulator
+    simulator.unplug()
+    status = wait_for_label(ready_daemon, 'ERROR')
+    assert 'serial link lost' in status['message']
+    assert 'current_steps' not in status
+    assert ready_daemon.call('move', 1000) == CommandStatus.CommunicationError
+    simulator.replug()
+    status = wait_for_label(ready_daemon, 'IDLE', timeout=15)
+    assert status['current_steps'] == 125000
+    assert motion_commands(simulator) == []
+    assert ready_daemon.output().count('lost the serial link') == 1
+
+
+def test_unplug_during_a_move_reports_communication_error(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'])
+    simulator.unplug()
+    thread.join(10)
+    assert result == [CommandStatus.CommunicationError]
+    simulator.replug()
+    status = wait_for_label(ready_daemon, 'IDLE', timeout=15)
+    assert status['current_steps'] == round(simulator.state()['position'] * STEPS_PER_MM)
+
+
+def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
+    simulator = ready_daemon.simulator
+    simulator.power_cycle()
+    status = wait_for_label(ready_daemon, 'NOT HOMED')
+    assert 'current_steps' not in status, 'a stale position must not be reported as valid'
+    assert ready_daemon.call('move', 1000) == CommandStatus.NotHomed
+    assert ready_daemon.call('home') == CommandStatus.Succeeded
+    assert ready_daemon.status()['current_steps'] == 100000
+
+
+def test_power_cycle_while_unplugged_restores_as_not_homed(ready_daemon):
+    simulator = ready_daemon.simulator
+    simulator.unplug()
+    wait_for_label(ready_daemon, 'ERROR')
+    simulator.power_cycle()
+    simulator.replug()
+    wait_for_label(ready_daemon, 'NOT HOMED', timeout=15)
+
+
+def test_following_error_is_an_error_state_until_homed(ready_daemon):
+    simulator = ready_daemon.simulator
+    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
+    simulator.wait_for(lambda s: s['moving'])
+    simulator.following_error()
+    thread.join(10)
+    assert result == [CommandStatus.ControllerError]
+    status = wait_for_label(ready_daemon, 'ERROR')
+    assert status['servo'] is False
+    assert status['last_error']['code'] == 1024
+    assert 'servo' in status['last_error']['text'].lower() or 'position error' in status['last_error']['text'].lower()
+    assert 'focus home' in status['message']
+    assert ready_daemon.call('move', 1000) == CommandStatus.ControllerError
+    assert ready_daemon.call('home') == CommandStatus.Succeeded
+    assert wait_for_label(ready_daemon, 'IDLE')['servo'] is True
+    assert 'following error' in ready_daemon.output()
+
+
+def test_controller_error_codes_are_shown_with_pi_text(ready_daemon):
+    ready_daemon.simulator.inject_error(555)
+    status = ready_daemon.wait_for_status(lambda r: r['last_error'] is not None)
+    assert status['last_error']['code'] == 555
+    assert 'unknown' in status['last_error']['text'].lower()
+    assert status['status_label'] == 'IDLE'
+    assert 'controller error 555' in ready_daemon.output()
+
+
+def test_refused_move_is_a_controller_error(ready_daemon):
+    # The controller's own range is checked by the daemon first; make the controller refuse
+    # instead by switching its servo off behind the daemon's back (as a following error does).
+    ready_daemon.simulator.following_error()
+    wait_for_label(ready_daemon, 'ERROR')
+    assert ready_daemon.call('move', 1000) == CommandStatus.ControllerError
+
+
+def test_mute_controller_is_reported_and_recovers(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=0.2)
+    simulator = daemon.simulator
+    simulator.mute(True)
+    status = wait_for_label(daemon, 'ERROR', timeout=15)
+    assert 'serial link lost' in status['message']
+    simulator.mute(False)
+    assert wait_for_label(daemon, 'IDLE', timeout=15)['current_steps'] == 125000
+
+
+def test_garbage_on_the_line_does_not_hurt(ready_daemon):
+    simulator = ready_daemon.simulator
+    for _ in range(5):
+        simulator.send_garbage(b'\xff\x00garbage\n1=2\n')
+    assert ready_daemon.call('move', 1000) == CommandStatus.Succeeded
+    assert wait_for_label(ready_daemon, 'IDLE')['current_steps'] == 126000
+
+
+def test_status_answers_while_the_controller_is_slow(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=2)
+    daemon.simulator.reply_delay = 0.5
+    with daemon.proxy(timeout=1) as proxy:
+        for _ in range(5):
+            assert proxy.report_status()['status_label'] in ('IDLE', 'ERROR')
+
+
+# ---- systemd -------------------------------------------------------------------------------
+
+def test_ready_and_watchdog_are_sent_to_notify_socket(daemon_factory, tmp_path):
+    path = str(tmp_path / 'notify')
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(path)
+        sock.settimeout(10)
+        daemon_factory(env={'NOTIFY_SOCKET': path, 'WATCHDOG_USEC': '200000'})
+        messages = set()
+        wait_until(lambda: messages.update(sock.recv(4096).decode().split('\n')) or
+                   {'READY=1', 'WATCHDOG=1'} <= messages, 10, f'READY and WATCHDOG, got {messages}')
+
+
+def test_every_command_and_result_is_logged(ready_daemon):
+    ready_daemon.call('move', 1000)
+    ready_daemon.call('move', 'x')
+    output = ready_daemon.output()
+    assert 'move(1000, True) requested by 127.0.0.1' in output
+    assert 'move: command succeeded' in output
+    assert "move('x', True) requested by 127.0.0.1" in output
+    assert 'move: invalid argument' in output
