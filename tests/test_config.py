@@ -203,7 +203,7 @@ BAD_VALUES = [
     ({'nominal_focus_position': 1.5}, 'nominal_focus_position', 'expected a whole number (no decimal point), got 1.5'),
     ({'nominal_focus_position': 9000.0}, 'nominal_focus_position', 'got 9000.0'),
     ({'move_timeout': None}, 'move_timeout', 'move_timeout: expected a number, got null'),
-    ({'serial_timeout': 0}, 'serial_timeout', 'serial_timeout: 0 is out of range: must be more than 0 and at most 60'),
+    ({'serial_timeout': 0}, 'serial_timeout', 'serial_timeout: 0 is out of range: must be more than 0 and at most 10'),
     ({'serial_timeout': -1}, 'serial_timeout', '-1 is out of range'),
     ({'move_timeout': 1e6}, 'move_timeout', 'move_timeout: 1000000.0 is out of range: must be more than 0 and at most 3600'),
     ({'moving_loop_delay': 0}, 'moving_loop_delay', 'must be at least 0.01 and at most 10'),

@@ -44,7 +44,9 @@ PROPERTIES = {
                     'description': 'a device path (such as /dev/focuser) or a pyserial URL '
                                    '(such as socket://host:port)'},
     'serial_baud': {'type': 'integer', 'enum': BAUD_RATES},
-    'serial_timeout': _seconds(60),
+    # At most 10 s: a silent controller costs two timeouts per reconnect attempt (*IDN?, then
+    # ERR?), which must stay well inside the unit's 30 s watchdog.
+    'serial_timeout': _seconds(10),
     'nominal_focus_position': _steps(),
     'min_position': _steps(default=0),
     'max_position': _steps(),
