@@ -463,3 +463,12 @@ def test_every_command_and_result_is_logged(ready_daemon):
     assert 'move: command succeeded' in output
     assert "move('x', True) requested by 127.0.0.1" in output
     assert 'move: invalid argument' in output
+
+
+def test_second_daemon_on_the_same_address_exits_with_a_clear_line(daemon):
+    result = subprocess.run([sys.executable, str(DAEMON_SCRIPT), daemon.config_path], capture_output=True,
+                            text=True, env=subprocess_env(), timeout=30, check=False)
+    assert result.returncode == 69
+    assert 'cannot serve on 127.0.0.1' in result.stdout and 'another c863_focusd' in result.stdout
+    assert 'Traceback' not in result.stdout + result.stderr
+    assert daemon.status()['status_label'] == 'OFFLINE', 'the first daemon is unaffected'

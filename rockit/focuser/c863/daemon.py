@@ -47,6 +47,8 @@ MAX_STEPS = 2 ** 31 - 1
 FOLLOWING_ERRORS = (1024, -1024)
 # Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
 EXIT_CONFIG_ERROR = 78
+# Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
+EXIT_UNAVAILABLE = 69
 
 
 def utc_now():
@@ -103,10 +105,7 @@ class FocuserDaemon:
     def close(self):
         """Stops any motion and closes the port: the daemon never exits with the motor running."""
         self._closing.set()
-        with self._lock:
-            moving = self._snapshot is not None and (self._snapshot.moving or self._snapshot.referencing)
-        if moving:
-            self._stop_motion('daemon exiting')
+        self._stop_if_moving('daemon exiting')
         self._requests.put(None)
         self._thread.join(timeout=self._config.serial_timeout * 2 + 1)
         with self._lock:
@@ -161,7 +160,7 @@ class FocuserDaemon:
             wanted = self._wanted
         if not wanted:
             return self._result('shutdown', CommandStatus.NotConnected)
-        self._stop_motion('shutting down')
+        self._stop_if_moving('shutting down')
         return self._result('shutdown', self._in_poll_thread(self._disconnect))
 
     # ---- command plumbing -------------------------------------------------------------------
@@ -194,7 +193,10 @@ class FocuserDaemon:
 
     def _result(self, name, code):
         level = logging.INFO if code == CommandStatus.Succeeded else logging.WARNING
-        log.log(level, '%s: %s', name, CommandStatus.message(code))
+        with self._lock:
+            position = self._report.get('current_steps')
+        where = f' (at {position} steps)' if position is not None else ''
+        log.log(level, '%s: %s%s', name, CommandStatus.message(code), where)
         return code
 
     def _in_poll_thread(self, action):
@@ -328,6 +330,14 @@ class FocuserDaemon:
             first_poll = self._polls
             self._updated.wait_for(lambda: self._controller is None or (
                 self._polls > first_poll and self._at_rest(self._snapshot)), STOP_CONFIRM_TIMEOUT)
+
+    def _stop_if_moving(self, reason):
+        with self._lock:
+            snapshot = self._snapshot
+            moving = self._controller is not None and snapshot is not None and bool(
+                snapshot.moving or snapshot.referencing or self._activity)
+        if moving:
+            self._stop_motion(reason)
 
     def _stop_motion(self, reason):
         """Sends the controller's stop byte from the calling thread, ahead of the poll thread."""
@@ -632,13 +642,22 @@ def configure_pyro():
 
 
 def serve(config):
-    """Serves the focuser over Pyro until SIGTERM or SIGINT, then stops motion and closes."""
+    """Serves the focuser over Pyro until SIGTERM or SIGINT, then stops motion and closes.
+
+    Returns the exit status: 0 after a signal, EXIT_UNAVAILABLE if the Pyro port cannot be had.
+    """
     configure_pyro()
+    try:
+        pyro = Pyro4.Daemon(host=config.daemon.host, port=config.daemon.port)
+    except OSError as e:
+        log.error('cannot serve on %s:%d: %s (is another c863_focusd running, or is this not %s?)',
+                  config.daemon.host, config.daemon.port, e.strerror or e, config.daemon.host)
+        return EXIT_UNAVAILABLE
     focuser = FocuserDaemon(config)
     focuser.start()
     signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
-        with Pyro4.Daemon(host=config.daemon.host, port=config.daemon.port) as pyro:
+        with pyro:
             pyro.register(focuser, objectId=config.daemon.name)
             log.info('serving PYRO:%s@%s:%d for %s', config.daemon.name, config.daemon.host,
                      config.daemon.port, ', '.join(config.control_ips))
@@ -648,6 +667,7 @@ def serve(config):
         log.info('exiting on signal')
     finally:
         focuser.close()
+    return 0
 
 
 def _exit_on_signal(signum, _frame):
@@ -694,5 +714,4 @@ def main(argv=None):
     log.addHandler(site.ObservatoryLogHandler(config.log_name))
     log.setLevel(logging.INFO)
     with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
-        serve(config)
-    return 0
+        return serve(config)
