@@ -17,6 +17,7 @@ import ctypes
 import datetime
 import logging
 import queue
+import reprlib
 import signal
 import subprocess
 import sys
@@ -40,7 +41,7 @@ FAILED_POLLS_BEFORE_LINK_LOST = 3
 # Near the predicted end of a move, poll back to back (one #4 exchange) for up to this long.
 FAST_POLL_WINDOW = 2.0
 FAST_POLL_DELAY = 0.005
-# A stop must show on the controller within this time, or the command reports the link lost.
+# How long a stopped command waits for a poll showing the axis at rest before it returns.
 STOP_CONFIRM_TIMEOUT = 10.0
 # Largest step count accepted as an argument (the controller's positions are 32-bit).
 MAX_STEPS = 2 ** 31 - 1
@@ -129,9 +130,8 @@ class FocuserDaemon:
     @Pyro4.expose
     def move(self, steps, relative=True):
         """Moves to steps (absolute) or by steps (relative to the current target); blocks."""
-        if not is_step_count(steps) or not isinstance(relative, bool):
-            return self._refuse('move', (steps, relative), CommandStatus.InvalidArgument)
-        return self._command('move', (steps, relative), lambda: self._move(steps, relative))
+        valid = is_step_count(steps) and isinstance(relative, bool)
+        return self._command('move', (steps, relative), lambda: self._move(steps, relative), valid)
 
     @Pyro4.expose
     def home(self):
@@ -165,21 +165,20 @@ class FocuserDaemon:
 
     # ---- command plumbing -------------------------------------------------------------------
 
-    def _command(self, name, args, action):
-        """Access check, one-at-a-time lock, logging: the frame of every motion command."""
+    def _command(self, name, args, action, arguments_valid=True):
+        """Logging, access check, argument check, one-at-a-time lock: the frame of every
+        motion command."""
         self._log_command(name, args)
         if not self._client_allowed():
             return self._result(name, CommandStatus.InvalidControlIP)
+        if not arguments_valid:
+            return self._result(name, CommandStatus.InvalidArgument)
         if not self._motion_lock.acquire(blocking=False):
             return self._result(name, CommandStatus.Blocked)
         try:
             return self._result(name, action())
         finally:
             self._motion_lock.release()
-
-    def _refuse(self, name, args, code):
-        self._log_command(name, args)
-        return self._result(name, code)
 
     def _client_allowed(self):
         """Control comes only from control_machines; an unknown peer address is refused."""
@@ -189,7 +188,7 @@ class FocuserDaemon:
     def _log_command(self, name, args):
         address = getattr(Pyro4.current_context, 'client_sock_addr', None)
         client = address[0] if address else 'unknown client'
-        log.info('%s%r requested by %s', name, tuple(args), client)
+        log.info('%s%s requested by %s', name, reprlib.repr(tuple(args)), client)
 
     def _result(self, name, code):
         level = logging.INFO if code == CommandStatus.Succeeded else logging.WARNING
