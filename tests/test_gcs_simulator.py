@@ -1,0 +1,101 @@
+"""The protocol layer driving the simulated C-863 through a real pty, at 9600 and 115200 baud.
+
+This is the session a GCS client has with a real controller: identify, servo on, reference,
+move and wait for on-target, read the travel range and counts per unit, halt (error 10
+latched), and an out-of-range move refused with error 7.
+"""
+import time
+
+import pytest
+
+from conftest import wait_until
+from rockit.focuser.c863.gcs import ControllerError, GCSPort, ReplyTimeout
+from rockit.focuser.c863.simulator import Simulator
+
+
+@pytest.fixture(params=[9600, 115200])
+def port(request):
+    with Simulator(baud=request.param, velocity=5.0, reference_velocity=5.0) as sim:
+        gcs = GCSPort(sim.device, request.param, timeout=1.0)
+        yield gcs
+        gcs.close()
+
+
+def test_identify_servo_reference_move_halt(port):
+    assert GCSPort.model(port.identify()) == 'C-863.12'
+    assert port.read_error() == 0
+    assert port.servo() is False and port.referenced() is False
+
+    port.set_servo(True)
+    with pytest.raises(ControllerError) as refused:
+        port.move(5.0)
+    assert refused.value.code == 5, 'an unreferenced axis refuses to move'
+
+    port.set_reference_mode(True)
+    port.reference('FRF')
+    assert port.ready() is False, '#7 says busy while referencing'
+    assert port.status_register().referencing
+    wait_until(port.ready, 10, 'reference run never ended')
+    assert port.referenced() is True
+    assert port.position() == pytest.approx(12.5)
+
+    assert port.travel_range() == (0.0, 25.0)
+    assert port.parameter_float(0xE) / port.parameter_float(0xF) == 10000.0
+
+    port.move(13.25)
+    assert port.moving()
+    wait_until(lambda: port.on_target() and not port.moving(), 10, 'never on target')
+    assert port.position() == pytest.approx(13.25, abs=1e-4)
+    assert port.target() == pytest.approx(13.25)
+
+    port.move(20.0)
+    wait_until(port.moving, 2, 'never started')
+    port.halt()
+    wait_until(lambda: not port.moving(), 5, 'halt did not stop the axis')
+    assert port.read_error() == 10, 'HLT latches error 10'
+    assert port.read_error() == 0, 'ERR? clears it'
+    assert port.target() == pytest.approx(port.position(), abs=1e-3)
+
+    with pytest.raises(ControllerError) as refused:
+        port.move(99999.0)
+    assert refused.value.code == 7
+    assert 'out of limits' in refused.value.text.lower()
+    assert not port.moving()
+
+
+def test_unknown_command_times_out_and_reads_error_2(port):
+    with pytest.raises(ControllerError) as refused:
+        port.query('XYZ?')
+    assert refused.value.code == 2
+
+
+def test_stop_all_byte_aborts_a_reference_run(port):
+    port.set_servo(True)
+    port.reference('FRF')
+    wait_until(lambda: port.status_register().referencing, 2, 'never referencing')
+    port.stop_all()
+    wait_until(lambda: not port.moving(), 5, '#24 did not stop the reference run')
+    assert port.read_error() == 10
+    assert port.referenced() is False
+
+
+def test_muted_controller_is_a_timeout_naming_the_command():
+    with Simulator(baud=115200) as sim:
+        port = GCSPort(sim.device, 115200, timeout=0.2)
+        sim.mute(True)
+        with pytest.raises(ReplyTimeout, match='POS'):
+            port.position()
+        port.close()
+
+
+@pytest.mark.parametrize('baud,wire_ms', [(9600, 19.8), (115200, 1.65)])
+def test_pos_round_trip_costs_at_least_its_wire_time(baud, wire_ms):
+    """Pacing sanity (not a benchmark): a POS? exchange cannot beat the line."""
+    with Simulator(baud=baud) as sim:
+        port = GCSPort(sim.device, baud, timeout=1.0)
+        start = time.perf_counter()
+        for _ in range(5):
+            port.position()
+        elapsed_ms = (time.perf_counter() - start) * 1000 / 5
+        port.close()
+    assert elapsed_ms >= wire_ms * 0.9
