@@ -38,6 +38,14 @@ def in_background(function, *args):
     return thread, result
 
 
+def start_long_move(daemon, past_mm=None):
+    """Starts a move to 240000 steps in the background; returns once the axis is moving
+    (and past past_mm, if given)."""
+    thread, result = in_background(daemon.call, 'move', 240000, False)
+    daemon.simulator.wait_for(lambda s: s['moving'] and (past_mm is None or s['position'] > past_mm))
+    return thread, result
+
+
 def wait_for_label(daemon, label, timeout=10.0):
     return daemon.wait_for_status(lambda r: r['status_label'] == label, timeout, f'status {label}')
 
@@ -223,8 +231,7 @@ def test_second_motion_command_is_blocked(ready_daemon):
 
 def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_daemon):
     simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'] and s['position'] > 14)
+    thread, result = start_long_move(ready_daemon, past_mm=14)
     assert ready_daemon.call('stop') == CommandStatus.Succeeded
     thread.join(10)
     assert result == [CommandStatus.Stopped]
@@ -237,9 +244,7 @@ def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_d
 
 
 def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
-    simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'] and s['position'] > 14)
+    thread, result = start_long_move(ready_daemon, past_mm=14)
     ready_daemon.call('stop')
     thread.join(10)
     stopped_at = wait_for_label(ready_daemon, 'IDLE')['current_steps']
@@ -305,8 +310,7 @@ def test_shutdown_closes_the_port_and_stop_is_then_not_connected(ready_daemon):
 
 def test_shutdown_during_a_move_stops_the_axis(ready_daemon):
     simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'])
+    thread, result = start_long_move(ready_daemon)
     assert ready_daemon.call('shutdown') == CommandStatus.Succeeded
     thread.join(10)
     assert result == [CommandStatus.Stopped]
@@ -315,8 +319,7 @@ def test_shutdown_during_a_move_stops_the_axis(ready_daemon):
 
 def test_daemon_exit_stops_a_moving_axis(ready_daemon):
     simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'])
+    thread, result = start_long_move(ready_daemon)
     ready_daemon.stop()
     state = simulator.wait_for(lambda s: not s['moving'], 2)
     assert state['position'] < 23
@@ -352,8 +355,7 @@ def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
 
 def test_unplug_during_a_move_reports_communication_error(ready_daemon):
     simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'])
+    thread, result = start_long_move(ready_daemon)
     simulator.unplug()
     thread.join(10)
     assert result == [CommandStatus.CommunicationError]
@@ -383,8 +385,7 @@ def test_power_cycle_while_unplugged_restores_as_not_homed(ready_daemon):
 
 def test_following_error_is_an_error_state_until_homed(ready_daemon):
     simulator = ready_daemon.simulator
-    thread, result = in_background(ready_daemon.call, 'move', 240000, False)
-    simulator.wait_for(lambda s: s['moving'])
+    thread, result = start_long_move(ready_daemon)
     simulator.following_error()
     thread.join(10)
     assert result == [CommandStatus.ControllerError]
