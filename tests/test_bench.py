@@ -1,0 +1,80 @@
+"""The benchmark harness works: `bench/run --quick` produces every figure with a number and a unit.
+
+No timing is asserted here (the machine is shared and noisy); the figures themselves are read
+by people from `bench/run`. What is asserted is what a user of bench/run relies on: it starts
+the simulator and the daemon, measures every figure of DESIGN.md section 6 at both baud rates,
+prints them, and writes them as JSON.
+"""
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / 'bench'
+sys.path.insert(0, str(BENCH))
+
+# pylint: disable=wrong-import-position
+from harness import percentile  # noqa: E402
+
+FIGURES = ('status_p99_1_client', 'status_p99_20_clients', 'stop_p99', 'move_end_median',
+           'focus_status_median', 'idle_cpu', 'idle_rss', 'idle_poll_bytes')
+BAUD_RATES = (9600, 115200)
+EXIT_ALL_MET, EXIT_MISSED = 0, 3
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+@pytest.fixture(scope='module')
+def quick_run(tmp_path_factory):
+    json_path = tmp_path_factory.mktemp('bench') / 'figures.json'
+    result = subprocess.run([sys.executable, str(BENCH / 'run'), '--quick', '--json', str(json_path)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
+    assert result.returncode in (EXIT_ALL_MET, EXIT_MISSED), result.stdout + result.stderr
+    return result.stdout, json.loads(json_path.read_text())
+
+
+def test_every_figure_is_measured_at_both_baud_rates(quick_run):
+    _, figures = quick_run
+    assert set(figures) == {f'{key}@{baud}' for key in FIGURES for baud in BAUD_RATES}
+
+
+def test_every_figure_has_a_number_a_unit_a_target_and_its_samples(quick_run):
+    _, figures = quick_run
+    for name, figure in figures.items():
+        assert is_number(figure['value']), name
+        assert figure['value'] >= 0, name
+        assert figure['unit'] in ('ms', '%', 'MB', 'bytes'), name
+        assert is_number(figure['target']), name
+        assert figure['met'] == (figure['value'] <= figure['target']), name
+        assert figure['floor'] is None or is_number(figure['floor']), name
+        assert figure['samples'] >= 1, name
+
+
+def test_the_wire_floors_follow_the_baud_rate(quick_run):
+    """The stop byte's floor is one byte time: 10 bits at the baud rate."""
+    _, figures = quick_run
+    assert figures['stop_p99@9600']['floor'] == pytest.approx(1000 * 10 / 9600, abs=0.001)
+    assert figures['stop_p99@115200']['floor'] == pytest.approx(1000 * 10 / 115200, abs=0.001)
+
+
+def test_the_table_shows_every_figure_with_its_verdict(quick_run):
+    output, figures = quick_run
+    rows = [line for line in output.splitlines() if line.endswith((' pass', ' MISS'))]
+    assert len(rows) == len(figures)
+    for figure in figures.values():
+        assert any(row.startswith(figure['title']) and f' {figure["baud"]} ' in row for row in rows), figure
+    assert 'machine: ' in output
+
+
+def test_percentile_is_a_measured_value_by_nearest_rank():
+    values = list(range(1, 201))
+    assert percentile(values, 0.99) == 198
+    assert percentile(values, 0.5) == 100
+    assert percentile([7.5], 0.99) == 7.5
+    assert percentile([3, 1, 2], 1.0) == 3
