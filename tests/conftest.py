@@ -148,8 +148,8 @@ def make_simulator(tmp_path):
     """Starts simulated C-863s behind symlinks, so an unplugged device comes back at its path."""
     started = []
 
-    def make(referenced=False, **options):
-        sim = Simulator(baud=TEST_BAUD, link=str(tmp_path / f'focuser{len(started)}'),
+    def make(referenced=False, baud=TEST_BAUD, **options):
+        sim = Simulator(baud=baud, link=str(tmp_path / f'focuser{len(started)}'),
                         referenced=referenced, **dict(SIMULATOR_SPEED, **options))
         started.append(sim)
         sim.start()

@@ -243,6 +243,22 @@ def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_d
     assert status['last_error'] is None, 'our own stop is not a controller fault'
 
 
+def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, make_simulator):
+    """At 9600 baud the stop byte can reach the controller before the daemon's ERR? check of
+    its MOV: that error 10 is our own stop, not a refused move."""
+    daemon = daemon_factory(simulator=make_simulator(referenced=True, baud=9600), serial_baud=9600)
+    assert daemon.call('initialize') == CommandStatus.Succeeded
+    for target in (240000, 20000, 240000):
+        thread, result = in_background(daemon.call, 'move', target, False)
+        daemon.simulator.wait_for(lambda s: s['moving'])
+        assert daemon.call('stop') == CommandStatus.Succeeded
+        thread.join(10)
+        assert result == [CommandStatus.Stopped]
+        status = wait_for_label(daemon, 'IDLE')
+        assert status['target_steps'] == status['current_steps']
+        assert status['last_error'] is None
+
+
 def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
     thread, result = start_long_move(ready_daemon, past_mm=14)
     ready_daemon.call('stop')

@@ -76,6 +76,7 @@ class GCSController:
         self._last = None
         self._target = None          # last commanded target, in steps
         self._target_unknown = True  # after a stop, reference run or reconnect: where it rests
+        self._stops_sent = 0
 
     def connect(self):
         """Opens the port, checks the device is a GCS C-863 and reads the axis geometry.
@@ -166,6 +167,16 @@ class GCSController:
                               referenced, status.servo, error, status.raw)
         return self._last
 
+    @staticmethod
+    def _accepted_unless_refused(command):
+        """Runs a motion command and its ERR? check. Error 10 there means our own stop (sent
+        from another thread) arrived between the two: the command was accepted, then stopped."""
+        try:
+            command()
+        except ControllerError as e:
+            if e.code != STOPPED_BY_COMMAND:
+                raise
+
     def _forget_last_poll(self):
         """After a command the next poll reads everything, even if #4 happens to look the same."""
         self._last = None
@@ -176,15 +187,17 @@ class GCSController:
 
     def move_to(self, steps):
         """Starts an absolute move; raises ControllerError if the controller refuses it."""
-        self._port.move(self.to_units(steps))
-        self._target, self._target_unknown = steps, False
+        stops = self._stops_sent
+        self._accepted_unless_refused(lambda: self._port.move(self.to_units(steps)))
+        # A stop sent meanwhile (from another thread) leaves the axis wherever it came to rest.
+        self._target, self._target_unknown = steps, self._stops_sent != stops
         self._forget_last_poll()
 
     def home(self):
         """Starts the reference run configured by reference_mode (servo on, RON 1 first)."""
         self.enable_servo()
         self._port.set_reference_mode(True)
-        self._port.reference(self._reference_mode)
+        self._accepted_unless_refused(lambda: self._port.reference(self._reference_mode))
         self._target_unknown = True
         self._forget_last_poll()
 
@@ -197,6 +210,7 @@ class GCSController:
         port = self._port
         if port is None:
             raise PortError(f'{self._url} is closed')
+        self._stops_sent += 1
         port.stop_all()
         self._target_unknown = True
         self._forget_last_poll()

@@ -272,10 +272,11 @@ class FocuserDaemon:
                 self._publish()
 
     def _reference_run(self, deadline):
+        stops = self._stop_count()
         started = self._in_poll_thread(self._start_reference_run)
         if started != CommandStatus.Succeeded:
             return started
-        outcome = self._wait_for_end(deadline, lambda s: not s.referencing and not s.moving)
+        outcome = self._wait_for_end(deadline, stops, lambda s: not s.referencing and not s.moving)
         if outcome != CommandStatus.Succeeded:
             return outcome
         with self._lock:
@@ -286,20 +287,27 @@ class FocuserDaemon:
         return CommandStatus.Succeeded
 
     def _move_and_wait(self, target, deadline):
+        stops = self._stop_count()
         started = self._in_poll_thread(lambda: self._start_move(target))
         if started != CommandStatus.Succeeded:
             return started
-        return self._wait_for_end(deadline, lambda s: not s.moving and s.on_target)
+        return self._wait_for_end(deadline, stops, lambda s: not s.moving and s.on_target)
 
-    def _wait_for_end(self, deadline, finished):
+    def _stop_count(self):
+        with self._lock:
+            return self._stops
+
+    def _wait_for_end(self, deadline, stops, finished):
         """Waits for a snapshot, taken after the motion started, in which it has ended.
 
-        Returns Succeeded when finished(snapshot) holds; Stopped if stop() was called
-        meanwhile; CommunicationError if the link went down; ControllerError on a fault or
-        controller error; Timeout, after stopping the axis, at the deadline.
+        Returns Succeeded when finished(snapshot) holds; Stopped if stop() was called since
+        the stop count was `stops` (taken before the motion was started, so that a stop in
+        the very first milliseconds counts); CommunicationError if the link went down;
+        ControllerError on a fault or controller error; Timeout, after stopping the axis, at
+        the deadline.
         """
         with self._lock:
-            first_poll, stops = self._polls, self._stops
+            first_poll = self._polls
 
             def ended():
                 if self._controller is None or self._stops != stops or self._fault:
