@@ -46,6 +46,9 @@ STOP_CONFIRM_TIMEOUT = 10.0
 # Largest step count accepted as an argument (the controller's positions are 32-bit).
 MAX_STEPS = 2 ** 31 - 1
 FOLLOWING_ERRORS = (1024, -1024)
+# Largest Pyro message accepted, in bytes. Pyro otherwise buffers whatever size a header
+# announces (up to 2 GB, from anyone who can connect); a status report is under 1 KiB.
+MAX_PYRO_MESSAGE = 64 * 1024
 # Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
 EXIT_CONFIG_ERROR = 78
 # Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
@@ -145,9 +148,11 @@ class FocuserDaemon:
         if not self._client_allowed():
             return self._result('stop', CommandStatus.InvalidControlIP)
         with self._lock:
-            connected = self._controller is not None
-        if not connected:
+            wanted, connected = self._wanted, self._controller is not None
+        if not wanted:
             return self._result('stop', CommandStatus.NotConnected)
+        if not connected:  # the link is down and being retried: `focus init` would not help
+            return self._result('stop', CommandStatus.CommunicationError)
         return self._result('stop', self._stop_motion('stop requested'))
 
     @Pyro4.expose
@@ -646,6 +651,7 @@ def configure_pyro():
     Pyro4.config.REQUIRE_EXPOSE = True
     Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent', 'json', 'marshal'}
     Pyro4.config.DETAILED_TRACEBACK = False
+    Pyro4.config.MAX_MESSAGE_SIZE = MAX_PYRO_MESSAGE
 
 
 def serve(config):
