@@ -278,7 +278,11 @@ def _parse_bool(command, text):
 
 
 def _parse_float(command, text):
-    return _parse(command, text, _FLOAT, float, 'a number')
+    """A finite number: '1e999' matches the pattern but reads as inf, which no count fits."""
+    value = _parse(command, text, _FLOAT, float, 'a number')
+    if not math.isfinite(value):
+        raise ProtocolError(command, text, 'expected a finite number')
+    return value
 
 
 def _parse_text(command, text):
