@@ -4,11 +4,13 @@ The simulator runs in the test process (so tests can inject faults and read its 
 the daemon under test is the real `c863_focusd` script in its own process, talking to the
 simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
+import fcntl
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,25 +25,37 @@ DAEMON_SCRIPT = ROOT / 'c863_focusd'
 FOCUS_SCRIPT = ROOT / 'focus'
 
 
-def free_test_daemon():
-    """The first localhost_test* daemon entry whose port is free.
+_PORT_CLAIMS = []
+
+
+def claim_test_daemon():
+    """Claims, for this whole test session, a localhost_test* daemon entry whose port is free.
 
     So that two test runs on one machine (or a benchmark beside a test run) never talk to each
-    other's daemon.
+    other's daemon: a session holds an exclusive lock file per port for as long as it runs, and
+    skips ports that another process is listening on.
     """
     for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
         entry = getattr(daemons, name)
+        claim = open(os.path.join(tempfile.gettempdir(), f'rockit-focuser-c863-test-{entry.port}.lock'), 'w')
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            claim.close()
+            continue
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind((entry.host, entry.port))
             except OSError:
+                claim.close()
                 continue
+        _PORT_CLAIMS.append(claim)
         return name, entry.uri
     raise RuntimeError('every localhost_test port (9000-9004) is in use')
 
 
-TEST_DAEMON, DAEMON_URI = free_test_daemon()
+TEST_DAEMON, DAEMON_URI = claim_test_daemon()
 
 # Fast but realistic: a 25 mm stage at 10000 counts/mm, moving 10 mm/s.
 SIMULATOR_SPEED = {'velocity': 10.0, 'reference_velocity': 10.0}
