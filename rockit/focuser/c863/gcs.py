@@ -1,6 +1,7 @@
 """PI's GCS 2.0 command set spoken to one C-863 Mercury over a pyserial port.
 
-This is the only module that sees serial bytes. It knows the framing rules (LF-terminated
+With serialline.py (the port itself, shared with the native command set) this is the only
+module that sees GCS bytes. It knows the framing rules (LF-terminated
 requests, single-byte commands, replies whose continuation lines end in 'SP LF', the optional
 daisy-chain address), reads the controller's error register after every command, and turns
 reply text into Python values. It knows nothing about steps, config files or the daemon.
@@ -17,17 +18,15 @@ section 1.3): a reply is complete at the first LF whose preceding byte is not a 
 leading NUL is ignored, and the timeout counts seconds of *silence*, so a long reply at
 9600 baud is never cut short while its bytes keep arriving.
 """
-import logging
 import math
 import re
 import threading
 from collections import namedtuple
-from contextlib import contextmanager
 from decimal import Decimal
 
-import serial
-
-log = logging.getLogger(__name__)
+# The port and the exceptions are shared with the native command set (native.py); the
+# exceptions are re-exported here, where the daemon and the tests import them from.
+from .serialline import GCSError, PortError, ProtocolError, ReplyTimeout, SerialLine  # noqa: F401
 
 # Code -> (PI's constant name, meaning). Positive codes come from the controller through
 # ERR?; the negative ones are host-library codes (and -1024, which PI motor controllers
@@ -93,7 +92,6 @@ _FLOAT = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z')
 _HEX = re.compile(r'(0[xX])?[0-9A-Fa-f]+\Z')
 _STATUS_HEX = re.compile(r'0[xX][0-9A-Fa-f]+\Z')
 
-_SHOWN_BYTES = 120  # how much of a bad reply an error message quotes
 
 
 def error_text(code):
@@ -120,17 +118,6 @@ def format_float(value):
     return format(Decimal(repr(number)), 'f')
 
 
-def _show(received):
-    """A bad reply, quoted for an error message without flooding the log."""
-    if len(received) > _SHOWN_BYTES:
-        return f'{received[:_SHOWN_BYTES]!r}... ({len(received)} bytes)'
-    return repr(received)
-
-
-class GCSError(Exception):
-    """Base of every error raised by this module."""
-
-
 class ControllerError(GCSError):
     """The controller refused a command: ERR? returned a non-zero code."""
 
@@ -142,47 +129,6 @@ class ControllerError(GCSError):
 
     def __str__(self):
         return f'controller refused {self.command!r}: error {self.code} ({self.text})'
-
-
-class ReplyTimeout(GCSError):
-    """No reply, or only part of one, arrived before the controller fell silent."""
-
-    def __init__(self, command, timeout, received=b''):
-        super().__init__(command, timeout, received)
-        self.command = command
-        self.timeout = timeout
-        self.received = received
-
-    def __str__(self):
-        if self.received:
-            return (f'incomplete reply to {self.command!r}: received {_show(self.received)}, '
-                    f'then {self.timeout:g} s of silence')
-        return f'no reply to {self.command!r} within {self.timeout:g} s'
-
-
-class ProtocolError(GCSError):
-    """The controller sent bytes that are not the reply the command expects."""
-
-    def __init__(self, command, received, problem):
-        super().__init__(command, received, problem)
-        self.command = command
-        self.received = received
-        self.problem = problem
-
-    def __str__(self):
-        return f'unexpected reply to {self.command!r}: {self.problem}; received {_show(self.received)}'
-
-
-class PortError(GCSError):
-    """The port cannot be opened, read or written: treat the link as lost and reopen."""
-
-    def __init__(self, url, reason):
-        super().__init__(url, reason)
-        self.url = url
-        self.reason = reason
-
-    def __str__(self):
-        return f'serial port {self.url}: {self.reason}'
 
 
 # (field, bit) of the #4 status register, C-863.12 layout (MS249E p.126). The switch bits
@@ -290,7 +236,7 @@ def _parse_text(command, text):
     return text
 
 
-class GCSPort:
+class GCSPort(SerialLine):
     """One C-863 on a serial line (device path or pyserial URL), spoken to in GCS 2.0.
 
     Thread safety: each request and its reply (and the ERR? that checks it) form one
@@ -307,83 +253,16 @@ class GCSPort:
         timeout: seconds of silence allowed while waiting for a reply (restarts whenever
         bytes arrive). address: daisy-chain address 1-255 (None: unaddressed).
         """
-        if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
-            raise ValueError(f'invalid baud rate {baudrate!r}')
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
-                or not math.isfinite(timeout) or timeout <= 0:
-            raise ValueError(f'invalid timeout {timeout!r}: must be a positive number of seconds')
         if address is not None and (isinstance(address, bool) or not isinstance(address, int)
                                     or not 1 <= address <= 255):
             raise ValueError(f'invalid controller address {address!r}: must be 1-255 or None')
-        self.url = url
-        self.timeout = timeout
         self.address = address
         self._request_prefix = b'' if address is None else f'{address} '.encode('ascii')
         self._reply_prefix = '' if address is None else f'0 {address} '
         self._exchange_lock = threading.Lock()
-        self._write_lock = threading.Lock()
-        self._serial = self._open(url, baudrate, timeout)
-
-    def _open(self, url, baudrate, timeout):
-        try:
-            port = serial.serial_for_url(
-                url, baudrate=baudrate, bytesize=serial.EIGHTBITS, parity=serial.PARITY_NONE,
-                stopbits=serial.STOPBITS_ONE, xonxoff=False, rtscts=False, dsrdtr=False,
-                timeout=timeout, write_timeout=timeout, exclusive=True)
-        except (serial.SerialException, OSError, ValueError) as error:
-            raise PortError(url, f'cannot open: {error}') from error
-        try:
-            port.reset_input_buffer()
-        except (serial.SerialException, OSError) as error:
-            port.close()
-            raise PortError(url, f'cannot discard stale input: {error}') from error
-        return port
-
-    def close(self):
-        """Releases the port. Safe to call twice; later calls on this object raise PortError."""
-        try:
-            self._serial.close()
-        except (serial.SerialException, OSError) as error:
-            log.debug('error while closing %s: %s', self.url, error)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
+        super().__init__(url, baudrate, timeout)
 
     # ---- bytes on the line -------------------------------------------------------------
-
-    @contextmanager
-    def _device(self, action):
-        """Turns every way the device can fail into PortError naming what we were doing."""
-        if not self._serial.is_open:
-            raise PortError(self.url, f'cannot {action}: port is closed')
-        try:
-            yield
-        except (serial.SerialException, OSError) as error:
-            raise PortError(self.url, f'cannot {action}: {error}') from error
-
-    def _write(self, data):
-        with self._write_lock, self._device('write'):
-            self._serial.write(data)
-
-    def _discard_stale_input(self):
-        """Drops bytes nobody asked for (e.g. a reply that arrived after its timeout),
-        so they cannot be taken for the answer to the next request."""
-        with self._device('read'):
-            waiting = self._serial.in_waiting
-            stale = self._serial.read(waiting) if waiting else b''
-        if stale:
-            log.warning('%s: discarded %d unexpected bytes: %s', self.url, len(stale), _show(stale))
-
-    def _read_chunk(self, command, received):
-        """Whatever bytes arrive next; ReplyTimeout after `timeout` seconds of silence."""
-        with self._device('read'):
-            chunk = self._serial.read(max(1, self._serial.in_waiting))
-        if not chunk:
-            raise ReplyTimeout(command, self.timeout, bytes(received))
-        return chunk
 
     def _read_reply(self, command):
         """The raw bytes of one complete reply (see _find_reply_end)."""

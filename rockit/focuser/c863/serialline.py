@@ -1,0 +1,163 @@
+"""One serial line to one controller: the part of the protocol layers that is not protocol.
+
+PI's two command sets for the C-863 (GCS 2.0 in gcs.py, the older native Mercury set in
+native.py) frame their requests and replies differently, but reach the controller the same
+way: a device path or pyserial URL opened exclusively at 8N1, stale input thrown away before
+each request, writes that may come from a second thread (a stop), and reads whose timeout
+counts seconds of *silence*, so a long reply at 9600 baud is never cut short while its bytes
+keep arriving. SerialLine is that common part; the protocol classes add their framing.
+
+Every failure is a GCSError subclass (the name is historical: it is the base of both protocol
+layers' errors), so the caller can tell apart:
+  ReplyTimeout     the controller stayed silent (or stopped half-way through a reply);
+  ProtocolError    the controller said something the protocol layer does not understand;
+  PortError        the device itself failed (unplugged, EIO, terminal server gone):
+                   close the port and open it again.
+The protocol layers add ControllerError: the controller refused something and said why.
+"""
+import logging
+import math
+import threading
+from contextlib import contextmanager
+
+import serial
+
+_SHOWN_BYTES = 120  # how much of a bad reply an error message quotes
+
+
+def show(received):
+    """A bad reply, quoted for an error message without flooding the log."""
+    if len(received) > _SHOWN_BYTES:
+        return f'{received[:_SHOWN_BYTES]!r}... ({len(received)} bytes)'
+    return repr(received)
+
+
+class GCSError(Exception):
+    """Base of every error raised by the protocol layers (GCS and native)."""
+
+
+class ReplyTimeout(GCSError):
+    """No reply, or only part of one, arrived before the controller fell silent."""
+
+    def __init__(self, command, timeout, received=b''):
+        super().__init__(command, timeout, received)
+        self.command = command
+        self.timeout = timeout
+        self.received = received
+
+    def __str__(self):
+        if self.received:
+            return (f'incomplete reply to {self.command!r}: received {show(self.received)}, '
+                    f'then {self.timeout:g} s of silence')
+        return f'no reply to {self.command!r} within {self.timeout:g} s'
+
+
+class ProtocolError(GCSError):
+    """The controller sent bytes that are not the reply the command expects."""
+
+    def __init__(self, command, received, problem):
+        super().__init__(command, received, problem)
+        self.command = command
+        self.received = received
+        self.problem = problem
+
+    def __str__(self):
+        return f'unexpected reply to {self.command!r}: {self.problem}; received {show(self.received)}'
+
+
+class PortError(GCSError):
+    """The port cannot be opened, read or written: treat the link as lost and reopen."""
+
+    def __init__(self, url, reason):
+        super().__init__(url, reason)
+        self.url = url
+        self.reason = reason
+
+    def __str__(self):
+        return f'serial port {self.url}: {self.reason}'
+
+
+class SerialLine:
+    """An exclusively opened serial port (device path or pyserial URL) and its raw exchanges.
+
+    Subclasses frame requests and recognise the end of a reply. Writes take a short lock of
+    their own, so one thread may put a stop on the line while another waits for a reply.
+    Log messages go to the subclass's module logger.
+    """
+
+    def __init__(self, url, baudrate, timeout):
+        """Opens a device path or pyserial URL (socket://host:port, rfc2217://...).
+
+        The port is locked exclusively where the transport supports it, so no other program
+        can interleave bytes; 8N1, no flow control; stale input is discarded. timeout:
+        seconds of silence allowed while waiting for a reply (restarts whenever bytes arrive).
+        """
+        if isinstance(baudrate, bool) or not isinstance(baudrate, int) or baudrate <= 0:
+            raise ValueError(f'invalid baud rate {baudrate!r}')
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) \
+                or not math.isfinite(timeout) or timeout <= 0:
+            raise ValueError(f'invalid timeout {timeout!r}: must be a positive number of seconds')
+        self.url = url
+        self.timeout = timeout
+        self._log = logging.getLogger(type(self).__module__)
+        self._write_lock = threading.Lock()
+        self._serial = self._open(url, baudrate, timeout)
+
+    def _open(self, url, baudrate, timeout):
+        try:
+            port = serial.serial_for_url(
+                url, baudrate=baudrate, bytesize=serial.EIGHTBITS, parity=serial.PARITY_NONE,
+                stopbits=serial.STOPBITS_ONE, xonxoff=False, rtscts=False, dsrdtr=False,
+                timeout=timeout, write_timeout=timeout, exclusive=True)
+        except (serial.SerialException, OSError, ValueError) as error:
+            raise PortError(url, f'cannot open: {error}') from error
+        try:
+            port.reset_input_buffer()
+        except (serial.SerialException, OSError) as error:
+            port.close()
+            raise PortError(url, f'cannot discard stale input: {error}') from error
+        return port
+
+    def close(self):
+        """Releases the port. Safe to call twice; later calls on this object raise PortError."""
+        try:
+            self._serial.close()
+        except (serial.SerialException, OSError) as error:
+            self._log.debug('error while closing %s: %s', self.url, error)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    @contextmanager
+    def _device(self, action):
+        """Turns every way the device can fail into PortError naming what we were doing."""
+        if not self._serial.is_open:
+            raise PortError(self.url, f'cannot {action}: port is closed')
+        try:
+            yield
+        except (serial.SerialException, OSError) as error:
+            raise PortError(self.url, f'cannot {action}: {error}') from error
+
+    def _write(self, data):
+        with self._write_lock, self._device('write'):
+            self._serial.write(data)
+
+    def _discard_stale_input(self):
+        """Drops bytes nobody asked for (e.g. a reply that arrived after its timeout),
+        so they cannot be taken for the answer to the next request."""
+        with self._device('read'):
+            waiting = self._serial.in_waiting
+            stale = self._serial.read(waiting) if waiting else b''
+        if stale:
+            self._log.warning('%s: discarded %d unexpected bytes: %s', self.url, len(stale), show(stale))
+
+    def _read_chunk(self, command, received):
+        """Whatever bytes arrive next; ReplyTimeout after `timeout` seconds of silence."""
+        with self._device('read'):
+            chunk = self._serial.read(max(1, self._serial.in_waiting))
+        if not chunk:
+            raise ReplyTimeout(command, self.timeout, bytes(received))
+        return chunk
