@@ -1,4 +1,5 @@
-"""python3 -m rockit.focuser.c863.simulator: a simulated C-863 on a pty or TCP port.
+"""python3 -m rockit.focuser.c863.simulator: a simulated C-863 on a pty or TCP port, speaking
+GCS 2.0 (default) or, with --protocol native, PI's older native Mercury commands.
 
 Prints the device a client should open as the first line on stdout, then serves until SIGTERM
 or SIGINT (exit status 0, link removed). Lines on stdin inject faults; each gets one line of
@@ -12,7 +13,7 @@ import signal
 import sys
 import threading
 
-from .device import DEFAULT_REFERENCE_VELOCITY, DEFAULT_VELOCITY, Simulator
+from .device import DEFAULT_REFERENCE_VELOCITY, DEFAULT_VELOCITY, PROTOCOLS, Simulator
 
 CONTROL_HELP = """control commands on stdin, one per line:
   unplug | replug            pull / put back the cable (the pty goes; --link follows it)
@@ -20,8 +21,8 @@ CONTROL_HELP = """control commands on stdin, one per line:
   garbage [N]                write N random bytes to the client now (default 16)
   garble [flip|truncate] | ungarble   corrupt every reply / stop corrupting
   power-cycle                controller back to power-on (unreferenced, servo off)
-  following-error            servo drops, error 1024
-  error CODE                 latch an error code
+  following-error            servo drops (GCS: error 1024; native: motor-off bit)
+  error CODE                 latch an error code (native: the TS error number)
   slow SECONDS | fast        extra delay before every reply / none
   state                      print the axis state as one JSON line"""
 
@@ -45,7 +46,7 @@ CONTROL_COMMANDS = {
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(
         prog='python3 -m rockit.focuser.c863.simulator',
-        description='A simulated PI C-863 Mercury (GCS 2.0) focuser controller.',
+        description='A simulated PI C-863 Mercury focuser controller (GCS 2.0 or native commands).',
         epilog=CONTROL_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     where = parser.add_mutually_exclusive_group()
     where.add_argument('--pty', action='store_true', help='serve on a pseudo-terminal (default)')
@@ -54,7 +55,10 @@ def parse_arguments(argv):
     parser.add_argument('--link', metavar='PATH',
                         help='keep a symbolic link PATH to the pty, surviving unplug/replug')
     parser.add_argument('--baud', type=int, default=9600, help='pacing of the line (default 9600)')
-    parser.add_argument('--address', type=int, default=1, help='daisy-chain address (default 1)')
+    parser.add_argument('--address', type=int, default=1,
+                        help='daisy-chain address (default 1; native: device number 1-16 = board 0-F)')
+    parser.add_argument('--protocol', choices=PROTOCOLS, default='gcs',
+                        help='command set: gcs (C-863.11/.12, default) or native (C-863.10)')
     parser.add_argument('--velocity', type=float, default=DEFAULT_VELOCITY,
                         help=f'VEL at power-on, mm/s (default {DEFAULT_VELOCITY})')
     parser.add_argument('--reference-velocity', type=float, default=DEFAULT_REFERENCE_VELOCITY,
@@ -69,6 +73,8 @@ def parse_arguments(argv):
         parser.error('--baud, --velocity and --reference-velocity must be positive')
     if not 0 < args.address < 256:
         parser.error('--address must be 1..255')
+    if args.protocol == 'native' and args.address > 16:
+        parser.error('--address must be 1..16 with --protocol native (board numbers 0-F)')
     return args
 
 
@@ -102,7 +108,7 @@ def main(argv=None):
     args = parse_arguments(argv)
     sim = Simulator(baud=args.baud, address=args.address, link=args.link, tcp_port=args.tcp,
                     velocity=args.velocity, reference_velocity=args.reference_velocity,
-                    referenced=args.referenced)
+                    referenced=args.referenced, protocol=args.protocol)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

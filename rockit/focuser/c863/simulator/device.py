@@ -1,4 +1,8 @@
-"""Simulator: a whole simulated C-863 (stage, GCS firmware, serial port) with fault injection.
+"""Simulator: a whole simulated C-863 (stage, firmware, serial port) with fault injection.
+
+The firmware speaks GCS 2.0 (protocol='gcs', C-863.11/.12) or PI's older native Mercury
+commands (protocol='native', C-863.10; see native.py for what differs below: counts instead of
+mm, no parameters, deselected at power-on).
 
 Tests and benchmarks run it in their own process, in a background thread, and hand
 `sim.device` to the daemon or client under test, which opens it as a real serial device.
@@ -24,37 +28,50 @@ from collections import deque
 from .axis import Axis
 from .gcs import GCSInterpreter, VELOCITY
 from .link import PtyPort, TcpPort, Transport
+from .native import NativeInterpreter
 
 DEFAULT_VELOCITY = 1.5            # mm/s
 DEFAULT_REFERENCE_VELOCITY = 0.5  # mm/s
 EVENTS_KEPT = 100000              # the event log keeps the most recent ones
+PROTOCOLS = ('gcs', 'native')
+DEFAULT_MODELS = {'gcs': 'C-863.12', 'native': 'C-863'}
 
 
 class Simulator:
     """A simulated C-863 on a pseudo-terminal (optionally behind a symlink) or a TCP port.
 
     Every method is thread-safe and takes effect at once. Times are time.monotonic(), which on
-    Linux is comparable across processes.
+    Linux is comparable across processes. `firmware` is the command interpreter (`gcs` is the
+    same object in GCS mode, None in native mode); model defaults to C-863.12 (GCS) or C-863.
     """
 
     def __init__(self, baud=9600, address=1, link=None, tcp_port=None, velocity=DEFAULT_VELOCITY,
                  reference_velocity=DEFAULT_REFERENCE_VELOCITY, referenced=False,
-                 model='C-863.12'):
+                 model=None, protocol='gcs'):
         if link is not None and tcp_port is not None:
             raise ValueError('a simulator serves either a pty (with an optional link) or TCP')
+        if protocol not in PROTOCOLS:
+            raise ValueError(f'protocol must be one of {", ".join(PROTOCOLS)}, not {protocol!r}')
         now = time.monotonic()
         self.baud = baud
+        self.protocol = protocol
         self._lock = threading.RLock()
         self._events = deque(maxlen=EVENTS_KEPT)
         self.axis = Axis(now=now)
-        flash = {VELOCITY: float(velocity), 0x50: float(reference_velocity),
-                 0x0A: max(5.0, float(velocity))}
-        self.gcs = GCSInterpreter(self.axis, address=address, model=model, record=self._record,
-                                  flash=flash, now=now)
+        model = model or DEFAULT_MODELS[protocol]
+        if protocol == 'native':
+            self.firmware = NativeInterpreter(self.axis, address=address, model=model, record=self._record,
+                                              velocity=velocity, reference_velocity=reference_velocity, now=now)
+        else:
+            flash = {VELOCITY: float(velocity), 0x50: float(reference_velocity),
+                     0x0A: max(5.0, float(velocity))}
+            self.firmware = GCSInterpreter(self.axis, address=address, model=model, record=self._record,
+                                           flash=flash, now=now)
+        self.gcs = self.firmware if protocol == 'gcs' else None
         if referenced:
-            self.gcs.assume_referenced(now)
+            self.firmware.assume_referenced(now)
         port = PtyPort(link) if tcp_port is None else TcpPort(tcp_port)
-        self._transport = Transport(port, self.gcs, baud, self._lock)
+        self._transport = Transport(port, self.firmware, baud, self._lock)
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -119,24 +136,25 @@ class Simulator:
     def power_cycle(self):
         """Controller back to its power-on state; the carriage stays where it physically is."""
         with self._lock:
-            self.gcs.power_cycle(time.monotonic())
+            self.firmware.power_cycle(time.monotonic())
 
     def following_error(self):
-        """The servo drops (error 1024 latched) and the carriage stops where it is."""
+        """The servo drops and the carriage stops where it is (GCS: error 1024 latched;
+        native: only the motor-off bit shows it)."""
         with self._lock:
-            self.gcs.following_error(time.monotonic())
+            self.firmware.following_error(time.monotonic())
 
     def inject_error(self, code):
         """Latches an error code as if a command had failed."""
         with self._lock:
-            self.gcs.inject_error(time.monotonic(), int(code))
+            self.firmware.inject_error(time.monotonic(), int(code))
 
     # --- introspection ----------------------------------------------------------------------------
 
     def state(self):
         """The axis and controller as the firmware sees them now (mm), plus the link."""
         with self._lock:
-            state = self.gcs.state(time.monotonic())
+            state = self.firmware.state(time.monotonic())
         state.update(plugged=self._transport.port.plugged, muted=self._transport.muted,
                      bytes_received=self._transport.bytes_received,
                      bytes_sent=self._transport.bytes_sent)
@@ -146,8 +164,9 @@ class Simulator:
     def events(self):
         """A copy of the event log: (time.monotonic(), name, detail) tuples, oldest first.
 
-        'command' (detail: the line or single byte as received), 'stop' (HLT, STP or #24, at
-        its arrival), 'on_target' (when ONT? turned 1; detail: target), 'reference_done'
+        'command' (detail: the line or single byte as received; native: each command of a
+        line, and '\x01' plus the board for a selection), 'stop' (HLT, STP or #24; native ST,
+        AB or !; at its arrival), 'on_target' (when ONT? turned 1; detail: target), 'reference_done'
         (FRF/FNL/FPL), 'limit_switch', 'following_error', 'error' (injected), 'power_cycle',
         'unplug', 'replug'.
         """

@@ -1,0 +1,463 @@
+"""The simulated C-863 in native mode (--protocol native), driven byte by byte through a real pty
+the way the existing rockit daemon drives the W1m's C-863.10: select board 0 with ctrl-A '0',
+MN, DP350, FE2, poll '\\', DH, MA..., tell position with "'", stop with '!', reset with RT.
+
+Every reply is checked byte for byte against PI's manual MS176E (pages in brackets): reports
+end in CR LF ETX [18]. "No reply" is proven without waiting for a timeout: replies come in
+order, so if the next query's report is the first thing that arrives, nothing came before it.
+"""
+import subprocess
+import sys
+import time
+
+import pytest
+import serial
+
+from conftest import ROOT, subprocess_env
+from rockit.focuser.c863.simulator import Simulator
+
+FAST = {'baud': 115200, 'velocity': 25.0, 'reference_velocity': 25.0, 'protocol': 'native'}
+END = b'\r\n\x03'
+COUNTS_PER_MM = 10000
+
+
+class Client:
+    """A native-command client at the byte level, like the rockit daemon's serial code."""
+
+    def __init__(self, device, baud=115200):
+        self.port = serial.serial_for_url(device, baudrate=baud, timeout=0.02, exclusive=True)
+
+    def close(self):
+        self.port.close()
+
+    def send(self, data):
+        self.port.write(data)
+
+    def report(self, timeout=2.0):
+        """The bytes of one report, up to and including CR LF ETX."""
+        data = b''
+        deadline = time.monotonic() + timeout
+        while not data.endswith(END):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'incomplete report after {timeout} s: {data!r}')
+            data += self.port.read(1)
+        return data
+
+    def ask(self, request):
+        self.send(request)
+        return self.report()
+
+    def position(self):
+        return int(self.ask(b"'")[2:-3])
+
+    def target(self):
+        return int(self.ask(b'TT\r')[2:-3])
+
+    def moving(self):
+        return self.ask(b'\\') == b'1' + END
+
+    def status(self):
+        """The TS report's bytes as integers."""
+        return [int(field, 16) for field in self.ask(b'%')[2:-3].split()]
+
+    def error_number(self):
+        return self.status()[2]
+
+    def wait_still(self, timeout=10.0):
+        """Polls '\\' like the rockit daemon until the motor stops; returns the position."""
+        deadline = time.monotonic() + timeout
+        while self.moving():
+            assert time.monotonic() < deadline, f'still moving after {timeout} s'
+            time.sleep(0.01)
+        return self.position()
+
+    def wait(self, predicate, timeout=10.0, message='condition'):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f'{message} not reached in {timeout} s'
+            time.sleep(0.005)
+
+
+@pytest.fixture
+def make_simulator():
+    started = []
+
+    def make(**options):
+        sim = Simulator(**dict(FAST, **options))
+        sim.start()
+        started.append(sim)
+        return sim
+    yield make
+    for sim in started:
+        sim.close()
+
+
+@pytest.fixture
+def sim(make_simulator):
+    return make_simulator()
+
+
+@pytest.fixture
+def connect():
+    clients = []
+
+    def open_client(sim):
+        client = Client(sim.device, sim.baud)
+        clients.append(client)
+        return client
+    yield open_client
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def client(sim, connect):
+    """A client that has selected board 0, as every native client must first [7]."""
+    client = connect(sim)
+    client.send(b'\x010')
+    return client
+
+
+def rockit_initialize(client):
+    """What the rockit daemon's initialize sends: MN, DP350, FE2, wait, DH (the edge is 0)."""
+    for line in (b'MN\r', b'DP350\r', b'FE2\r'):
+        client.send(line)
+    client.wait_still()
+    client.send(b'DH\r')
+
+
+@pytest.fixture
+def homed(make_simulator, connect):
+    """A client on a controller referenced before (motor on, at the edge), which it defines as
+    0 (DH); brisk acceleration (SA) keeps the tests short. client.sim is the simulator."""
+    sim = make_simulator(referenced=True)
+    client = connect(sim)
+    client.send(b'\x010')
+    client.send(b'DH\r')
+    client.send(b'SA2000000\r')
+    assert client.position() == 0
+    client.sim = sim
+    return client
+
+
+def stop_events(sim):
+    return [detail for _, name, detail in sim.events if name == 'stop']
+
+
+# ---- selection -----------------------------------------------------------------------------------
+
+def test_power_on_controller_ignores_everything_until_selected(sim, connect):
+    client = connect(sim)
+    client.send(b"TP\r'%\\MA5000\r")
+    client.send(b'\x010')
+    assert client.ask(b"'") == b'P:+0000000000' + END, 'nothing before it was answered'
+    assert not sim.state()['moving'], 'MA was ignored, not executed'
+
+
+def test_another_boards_selection_code_deselects_it(client, sim):
+    client.send(b'\x011')
+    client.send(b"'TB\r")
+    client.send(b'\x010')
+    assert client.ask(b'TB\r') == b'B:0' + END
+
+
+def test_board_number_is_the_device_number_minus_one(make_simulator, connect):
+    """Device 3 answers to ctrl-A '2' and tells board 2 [8, 36]."""
+    client = connect(make_simulator(address=3))
+    client.send(b'\x010')
+    client.send(b'TB\r')
+    client.send(b'\x012')
+    assert client.ask(b'TB\r') == b'B:2' + END
+
+
+def test_version_line(client):
+    assert client.ask(b'VE\r') == b'(c)2007 Physik Instrumente(PI) Karlsruhe, C-863, Ver. 1.09, 2007-08-28' + END
+
+
+# ---- reports ---------------------------------------------------------------------------------------
+
+def test_status_after_power_on_is_motor_off_brake_on_ready(client):
+    """'S:' and six hex bytes as in the manual's example [40]: ready, motor OFF, brake ON."""
+    assert client.ask(b'%') == b'S:61 00 00 00 00 00' + END
+    assert client.ask(b'TS\r') == b'S:61 00 00 00 00 00' + END
+
+
+def test_single_character_reports_equal_their_base_commands(client):
+    """"%" equals TS CR [18]; likewise "'" TP, "+" TE, "(" TF [21]."""
+    client.send(b'MN\r')
+    for character, line in ((b"'", b'TP\r'), (b'+', b'TE\r'), (b'(', b'TF\r'), (b'%', b'TS\r')):
+        assert client.ask(character) == client.ask(line)
+    assert client.ask(b"'") == b'P:+0000000000' + END
+    assert client.ask(b'+') == b'E:+0000000000' + END
+    assert client.ask(b'(') == b'F:+0000000000' + END
+
+
+def test_settings_reports(client):
+    client.send(b'SV60000,SA60000\r')
+    assert client.ask(b'TY\r') == b'Y:+0000060000' + END
+    assert client.ask(b'TL\r') == b'L:+0000060000' + END
+
+
+def test_compound_command_reports_come_in_order(homed):
+    """Reports of several commands on one line, each with its own CR LF ETX [14, 18]."""
+    homed.send(b'MA3000\r')
+    homed.wait_still()
+    assert homed.ask(b'TT,TP\r') == b'T:+0000003000' + END
+    assert homed.report() == b'P:+0000003000' + END
+
+
+def test_a_single_character_inside_a_line_acts_at_once_and_the_line_goes_on(homed):
+    homed.send(b'MA12')
+    assert homed.ask(b"'") == b'P:+0000000000' + END
+    homed.send(b'000\r')
+    assert homed.wait_still() == 12000
+
+
+def test_lower_case_and_spaces_are_accepted(homed):
+    homed.send(b'ma 3500, ws 0\r')
+    assert homed.wait_still() == 3500
+
+
+# ---- the rockit daemon's sequence ------------------------------------------------------------------
+
+def test_rockit_initialize_finds_the_edge_defines_home_and_moves_to_nominal(sim, client):
+    """Upstream's initialize [focusd-c863]: after FE2 and DH the edge reads 0; MA100000 lands
+    10 mm beyond it, and "'" answers exactly "P:+0000100000" CR LF ETX."""
+    homed = client
+    rockit_initialize(homed)
+    assert homed.ask(b"'") == b'P:+0000000000' + END
+    assert any(name == 'reference_done' for _, name, _ in sim.events)
+    assert sim.state()['physical_position'] == pytest.approx(12.5)
+    homed.send(b'MA100000\r')
+    assert homed.ask(b'\\') == b'1' + END
+    homed.wait_still()
+    assert homed.ask(b"'") == b'P:+0000100000' + END
+    assert homed.ask(b'TT\r') == b'T:+0000100000' + END
+    assert sim.state()['physical_position'] == pytest.approx(22.5)
+    homed.wait(lambda: homed.status()[0] & 0x02, message='on target')
+
+
+def test_find_edge_reports_reference_drive_and_moving_while_it_runs(client):
+    client.send(b'MN\r')
+    client.send(b'FE2\r')
+    first, *_ = client.status()
+    assert first & 0x04, 'reference drive active'
+    assert client.ask(b'\\') == b'1' + END
+    client.wait_still()
+    first, second, error = client.status()[:3]
+    assert not first & 0x04 and error == 0
+    assert not second & 0x05, 'on neither limit switch'
+
+
+@pytest.mark.parametrize('start_mm, mode, found', [
+    (7.5, b'FE0', True),    # below the switch, searching positive: found
+    (7.5, b'FE1', False),   # below the switch, searching negative: runs to the negative limit
+    (20.0, b'FE1', True),   # above the switch, searching negative: found
+    (20.0, b'FE2', True),   # automatic direction: found from either side
+    (7.5, b'FE3', False),   # inverted-signal option on a standard stage: heads away
+])
+def test_find_edge_direction(homed, start_mm, mode, found):
+    sim = homed.sim
+    """FE0/FE1 search positive/negative, FE2 toward the switch, FE3 the other way [26]."""
+    homed.send(b'MA%d\r' % round((start_mm - 12.5) * COUNTS_PER_MM))
+    homed.wait_still()
+    homed.send(mode + b'\r')
+    homed.wait_still()
+    limits = homed.status()[1] & 0x05
+    if found:
+        assert sim.state()['physical_position'] == pytest.approx(12.5)
+        assert limits == 0
+    else:
+        assert limits == 0x01 if mode == b'FE1' or start_mm < 12.5 else 0x04
+        assert sim.state()['physical_position'] in (pytest.approx(0.0, abs=1e-6), pytest.approx(25.0))
+
+
+def test_find_edge_does_not_change_the_count_dh_does(homed):
+    sim = homed.sim
+    homed.send(b'MA-30000\r')
+    homed.wait_still()
+    homed.send(b'DH7\r')
+    homed.send(b'FE2\r')
+    assert homed.wait_still() == 30007, 'the edge is 30000 counts from where the count read 7'
+    homed.send(b'DH20000\r')
+    assert homed.position() == homed.target() == 20000
+
+
+def test_motion_needs_the_motor_on(client, sim):
+    """With the motor OFF a move is a command error (error number 6) and nothing moves."""
+    client.send(b'MA5000\r')
+    assert client.error_number() == 6
+    assert client.error_number() == 0, 'reading the status clears it'
+    assert not sim.state()['moving']
+
+
+# ---- stops ----------------------------------------------------------------------------------------
+
+def test_abort_character_stops_dead_and_the_target_becomes_the_position(homed):
+    sim = homed.sim
+    homed.send(b'MA120000\r')
+    homed.wait(lambda: homed.position() > 30000, message='moving past 3 mm')
+    homed.send(b'!')
+    assert homed.ask(b'\\') == b'0' + END, 'abrupt: stopped at once'
+    position = homed.position()
+    assert 30000 < position < 120000
+    assert homed.target() == position
+    assert stop_events(sim) == ['!']
+    homed.send(b'TY\r')
+    homed.report()
+    assert homed.position() == position, 'nothing resumes after AB'
+
+
+def test_smooth_stop_overshoots_comes_back_and_resumes_on_the_next_command(homed):
+    sim = homed.sim
+    """ST [35]: back to where it was received; the previous target waits; any command but DH or
+    AB restarts the motor toward it."""
+    homed.send(b'MA120000\r')
+    homed.wait(lambda: homed.position() > 30000, message='moving past 3 mm')
+    homed.send(b'ST\r')
+    homed.wait(lambda: stop_events(sim) == ['ST'], message='ST received')
+    captured = round(sim.state()['target'] * COUNTS_PER_MM)
+    highest = max(homed.position() for _ in range(20))
+    assert homed.wait_still() == captured
+    assert highest > captured, 'decelerating overshoots, then comes back'
+    assert homed.ask(b'TT\r') == b'T:+0000120000' + END, 'TT is a command: it restarted the motor'
+    assert homed.wait_still() == 120000
+    assert stop_events(sim) == ['ST']
+
+
+def test_dh_after_a_smooth_stop_keeps_the_axis_where_it_stopped(homed):
+    homed.send(b'MA120000\r')
+    homed.wait(lambda: homed.position() > 30000, message='moving past 3 mm')
+    homed.send(b'ST\r')
+    homed.wait_still()
+    homed.send(b'DH\r')
+    homed.send(b'TY\r')
+    homed.report()
+    assert not homed.moving()
+    assert homed.position() == homed.target() == 0
+
+
+def test_reset_restores_power_on_state_and_deselects(homed):
+    sim = homed.sim
+    homed.send(b'MA50000\r')
+    homed.wait_still()
+    homed.send(b'RT\r')
+    homed.send(b"'")
+    homed.send(b'\x010')
+    assert homed.ask(b"'") == b'P:+0000000000' + END, 'the count restarts at 0; nothing answered before'
+    assert homed.ask(b'%') == b'S:61 02 00 00 00 00' + END, 'motor off again (and above the switch)'
+    assert homed.ask(b'TL\r') == b'L:+0000400000' + END, 'default acceleration [33]'
+    assert sim.state()['physical_position'] == pytest.approx(17.5), 'the carriage stays where it was'
+
+
+# ---- compound commands -------------------------------------------------------------------------------
+
+def test_wait_stop_runs_the_rest_of_the_line_after_the_motion(homed):
+    sim = homed.sim
+    """MR2000,WS100,MR-1200 [32]: the second move starts 100 ms after the first ends. Only
+    single-character commands may poll meanwhile: a line would interrupt the waiting one."""
+    homed.send(b'MR2000,WS100,MR-1200\r')
+    homed.wait(lambda: homed.position() == 800 and not homed.moving(), timeout=5, message='the second move')
+    second_move = next(when for when, name, detail in sim.events if detail == 'MR-1200')
+    first_settled = max(when for when, name, _ in sim.events if name == 'on_target' and when < second_move)
+    # The first move ended SETTLE_TIME (0.02 s) before it settled; WS100 waits 0.1 s from its end.
+    assert 0.1 <= second_move - (first_settled - 0.02) < 1.0
+
+
+def test_cr_alone_repeats_the_last_line(homed):
+    """[14]: the line stays in the buffer; each CR alone executes it again."""
+    homed.send(b'MR1000\r')
+    homed.send(b'\r')
+    homed.send(b'\r')
+    assert homed.wait_still() == 3000
+
+
+def test_an_unknown_command_is_error_6_and_ends_its_line(homed):
+    sim = homed.sim
+    homed.send(b'XX,MA5000\r')
+    assert homed.error_number() == 6
+    assert not sim.state()['moving']
+
+
+def test_a_new_line_interrupts_a_compound_command_that_waits(homed):
+    homed.send(b'WA2000,MA9000\r')
+    homed.send(b'MA100\r')
+    assert homed.wait_still() == 100
+    assert homed.target() == 100
+
+
+# ---- limits and faults ---------------------------------------------------------------------------------
+
+def test_a_limit_switch_stops_the_move_and_becomes_the_target(homed):
+    sim = homed.sim
+    """LN [30]: motion halts at the switch; the target is where it was met."""
+    homed.send(b'MA500000\r')
+    position = homed.wait_still()
+    assert position == 125000, 'the positive limit is 12.5 mm beyond the edge'
+    assert homed.target() == position
+    assert homed.status()[1] & 0x04, 'positive limit'
+    assert any(name == 'limit_switch' for _, name, _ in sim.events)
+
+
+def test_power_cycle_deselects_and_forgets_the_count(homed):
+    sim = homed.sim
+    homed.send(b'MA50000\r')
+    homed.wait_still()
+    sim.power_cycle()
+    homed.send(b"'")
+    homed.send(b'\x010')
+    assert homed.ask(b"'") == b'P:+0000000000' + END
+    assert homed.status()[0] & 0x20, 'motor off'
+
+
+def test_following_error_switches_the_motor_off_and_keeps_the_count(homed):
+    sim = homed.sim
+    homed.send(b'MA100000\r')
+    homed.wait(lambda: homed.position() > 20000, message='moving')
+    sim.following_error()
+    position = homed.position()
+    assert homed.status()[0] & 0x20, 'motor off'
+    assert not homed.moving()
+    assert homed.position() == position
+
+
+def test_injected_error_shows_once_in_the_status(client, sim):
+    sim.inject_error(2)
+    assert client.ask(b'%') == b'S:61 00 02 00 00 00' + END
+    assert client.ask(b'%') == b'S:61 00 00 00 00 00' + END
+
+
+def test_garbled_reports_lose_their_etx(client, sim):
+    sim.garble_replies(True, 'truncate')
+    client.send(b"'")
+    with pytest.raises(TimeoutError):
+        client.report(timeout=0.3)
+    sim.garble_replies(False)
+    assert client.ask(b'TB\r') == b'B:0' + END
+
+
+def test_command_line_serves_native_mode(tmp_path):
+    link = tmp_path / 'focuser'
+    process = subprocess.Popen([sys.executable, '-m', 'rockit.focuser.c863.simulator', '--protocol', 'native',
+                                '--link', str(link), '--baud', '115200'],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                               env=subprocess_env(), cwd=ROOT)
+    try:
+        assert process.stdout.readline().strip() == str(link)
+        client = Client(str(link))
+        try:
+            client.send(b'\x010')
+            assert client.ask(b'VE\r').startswith(b'(c)2007 Physik Instrumente(PI) Karlsruhe, C-863')
+        finally:
+            client.close()
+    finally:
+        process.terminate()
+        assert process.wait(10) == 0
+
+
+def test_command_line_refuses_a_board_beyond_f():
+    result = subprocess.run([sys.executable, '-m', 'rockit.focuser.c863.simulator', '--protocol', 'native',
+                             '--address', '17'], capture_output=True, text=True, env=subprocess_env(), cwd=ROOT,
+                            timeout=30, check=False)
+    assert result.returncode == 2
+    assert '--address must be 1..16 with --protocol native' in result.stderr
