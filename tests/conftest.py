@@ -76,6 +76,14 @@ BASE_CONFIG = {
     'home_timeout': 60,
 }
 
+# What a config for a native (C-863.10) controller adds: the simulator's reference edge, found
+# by FE2, is called 125000, where the GCS simulator's reference switch reads 12.5 mm, so that
+# both command sets show the same step counts and the tests expect the same numbers of either.
+PROTOCOL_CONFIG = {
+    'gcs': {},
+    'native': {'protocol': 'native', 'reference_mode': 'FE2', 'reference_position': 125000},
+}
+
 
 def wait_until(predicate, timeout=10.0, message='condition not met', interval=0.01):
     """Polls predicate() until it returns a true value (which is returned) or fails the test."""
@@ -158,13 +166,20 @@ class DaemonProcess:
 
 
 @pytest.fixture
-def make_simulator(tmp_path):
+def protocol():
+    """The command set of the simulated controller and the config. Tests that should hold for
+    both override it: @pytest.mark.parametrize('protocol', ['gcs', 'native'])."""
+    return 'gcs'
+
+
+@pytest.fixture
+def make_simulator(tmp_path, protocol):
     """Starts simulated C-863s behind symlinks, so an unplugged device comes back at its path."""
     started = []
 
     def make(referenced=False, baud=TEST_BAUD, **options):
         sim = Simulator(baud=baud, link=str(tmp_path / f'focuser{len(started)}'),
-                        referenced=referenced, **dict(SIMULATOR_SPEED, **options))
+                        referenced=referenced, protocol=protocol, **dict(SIMULATOR_SPEED, **options))
         started.append(sim)
         sim.start()
         return sim
@@ -180,10 +195,10 @@ def simulator(make_simulator):
 
 
 @pytest.fixture
-def write_config(tmp_path):
-    """Writes a test config (BASE_CONFIG plus overrides) and returns its path."""
+def write_config(tmp_path, protocol):
+    """Writes a test config (BASE_CONFIG for the protocol, plus overrides) and returns its path."""
     def write(**overrides):
-        config = dict(BASE_CONFIG, **overrides)
+        config = {**BASE_CONFIG, **PROTOCOL_CONFIG[protocol], **overrides}
         path = tmp_path / 'focuser.json'
         path.write_text(json.dumps(config))
         return path

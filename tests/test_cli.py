@@ -339,6 +339,7 @@ def test_not_homed_status_and_moves_refused(initialized_daemon):
     assert motion_commands(initialized_daemon.simulator, events_before) == []
 
 
+@pytest.mark.parametrize('protocol', ['gcs', 'native'])
 def test_home_finds_the_reference_and_goes_to_nominal_focus(initialized_daemon):
     result = focus('home', config_path=initialized_daemon.config_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, '', '')
@@ -347,6 +348,7 @@ def test_home_finds_the_reference_and_goes_to_nominal_focus(initialized_daemon):
     assert report['current_steps'] == report['target_steps'] == 100000
 
 
+@pytest.mark.parametrize('protocol', ['gcs', 'native'])
 def test_set_and_offset_move_quietly_when_piped(ready_daemon):
     path = ready_daemon.config_path
     result = focus('set', '120000', config_path=path)
@@ -367,6 +369,7 @@ def assert_at(daemon, steps):
     assert daemon.simulator.state()['target'] == pytest.approx(steps / 10000)
 
 
+@pytest.mark.parametrize('protocol', ['gcs', 'native'])
 def test_status_block_when_idle(ready_daemon):
     focus('set', '123456', config_path=ready_daemon.config_path)
     result = focus('status', config_path=ready_daemon.config_path)

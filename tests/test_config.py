@@ -107,15 +107,39 @@ def test_optional_keys_take_their_defaults(write):
     assert config.idle_loop_delay == 1.0
     assert config.home_timeout == 300.0
     assert config.controller_address == 1
+    assert config.protocol == 'gcs'
     assert config.reference_mode == 'FRF'
+    assert config.reference_position == 0
 
 
 @pytest.mark.parametrize('key, value', [
     ('min_position', -25000), ('idle_loop_delay', 2.5), ('home_timeout', 600),
     ('controller_address', 16), ('reference_mode', 'FNL'), ('reference_mode', 'FPL'),
+    ('protocol', 'gcs'), ('protocol', 'native'),
 ])
 def test_optional_keys_take_the_value_written(write, key, value):
     assert getattr(Config(write(example_with(**{key: value}))), key) == value
+
+
+def test_native_protocol_finds_the_edge_automatically_and_calls_it_zero_by_default(write):
+    config = Config(write(example_with(protocol='native')))
+
+    assert (config.protocol, config.reference_mode, config.reference_position) == ('native', 'FE2', 0)
+
+
+@pytest.mark.parametrize('mode', ['FE0', 'FE1', 'FE2', 'FE3'])
+def test_native_protocol_takes_any_find_edge_mode_and_edge_position(write, mode):
+    config = Config(write(example_with(protocol='native', reference_mode=mode, reference_position=-25000)))
+
+    assert (config.reference_mode, config.reference_position) == (mode, -25000)
+
+
+def test_native_edge_position_range_is_where_the_controller_counts_referenced_positions():
+    from rockit.focuser.c863.config import NATIVE_REFERENCE_RANGE
+    from rockit.focuser.c863.controller import REFERENCED_FLOOR
+    from rockit.focuser.c863.native import MAX_POSITION
+
+    assert NATIVE_REFERENCE_RANGE == (REFERENCED_FLOOR, MAX_POSITION)
 
 
 def test_floats_stay_floats_and_steps_stay_integers(write):
@@ -231,6 +255,18 @@ BAD_VALUES = [
     ({'reference_mode': 'frf'}, 'reference_mode', 'reference_mode: "frf" is not one of "FRF", "FNL", "FPL"'),
     ({'controller_address': 0}, 'controller_address', 'controller_address: 0 is out of range: must be at least 1 and at most 16'),
     ({'controller_address': 17}, 'controller_address', '17 is out of range'),
+    ({'protocol': 'GCS'}, 'protocol', 'protocol: "GCS" is not one of "gcs", "native"'),
+    ({'protocol': 'mercury'}, 'protocol', '"mercury" is not one of'),
+    ({'reference_mode': 'FE2'}, 'reference_mode',
+     'reference_mode: "FE2" is a native reference mode; with "protocol": "gcs" use one of "FRF", "FNL", "FPL"'),
+    ({'protocol': 'native', 'reference_mode': 'FRF'}, 'reference_mode',
+     'reference_mode: "FRF" is a GCS reference mode; with "protocol": "native" use one of "FE0", "FE1", "FE2", "FE3"'),
+    ({'reference_position': 125000}, 'reference_position',
+     'reference_position: applies only with "protocol": "native"'),
+    ({'protocol': 'gcs', 'reference_position': 0}, 'reference_position', 'applies only with "protocol": "native"'),
+    ({'protocol': 'native', 'reference_position': -500000001}, 'reference_position',
+     'reference_position: -500000001 is out of range: must be at least -500000000 and at most 1073741822'),
+    ({'protocol': 'native', 'reference_position': 0.5}, 'reference_position', 'expected a whole number'),
 ]
 
 

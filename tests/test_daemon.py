@@ -10,18 +10,21 @@ import threading
 import Pyro4.errors
 import pytest
 
-from conftest import DAEMON_SCRIPT, subprocess_env, wait_until
+from conftest import DAEMON_SCRIPT, DAEMON_URI, ROOT, subprocess_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
 
 STEPS_PER_MM = 10000
-MOTION_COMMANDS = ('MOV', 'MVR', 'FRF', 'FNL', 'FPL', 'POS ', 'SVO 1 0')
+MOTION_COMMANDS = {'gcs': ('MOV', 'MVR', 'FRF', 'FNL', 'FPL', 'POS ', 'SVO 1 0'),
+                   'native': ('MA', 'MR', 'GH', 'FE', 'DH', 'MF', 'ST', 'RT')}
+# The representative tests that also run against a C-863.10 speaking native Mercury commands.
+BOTH_PROTOCOLS = pytest.mark.parametrize('protocol', ['gcs', 'native'])
 
 
 def motion_commands(simulator, since=0):
     """Commands that could move the axis, as the controller received them."""
     return [e[2] for e in simulator.events[since:]
             if e[1] == 'command' and isinstance(e[2], str) and '?' not in e[2]
-            and e[2].upper().startswith(MOTION_COMMANDS)]
+            and e[2].upper().startswith(MOTION_COMMANDS[simulator.protocol])]
 
 
 def in_background(function, *args):
@@ -69,12 +72,15 @@ def test_commands_before_initialize_are_not_connected(daemon, method):
 
 # ---- initialize ----------------------------------------------------------------------------
 
-def test_initialize_identifies_and_never_moves(daemon, simulator):
+@BOTH_PROTOCOLS
+def test_initialize_identifies_and_never_moves(daemon, simulator, protocol):
     assert daemon.call('initialize') == CommandStatus.Succeeded
     status = wait_for_label(daemon, 'NOT HOMED')
-    assert status['controller'].startswith('C-863.12')
+    assert status['controller'].startswith({'gcs': 'C-863.12 s/n', 'native': 'C-863 firmware 1.09'}[protocol])
     assert status['referenced'] is False
-    assert status['servo'] is True
+    # A native controller's motor stays off until `home`: "on" is how a restarted daemon
+    # recognises a controller it referenced (see NativeController).
+    assert status['servo'] is (protocol == 'gcs')
     assert 'focus home' in status['message']
     assert 'current_steps' not in status, 'an unreferenced position must not be reported as valid'
     assert (status['min_steps'], status['max_steps']) == (0, 250000)
@@ -86,12 +92,15 @@ def test_initialize_twice_is_not_disconnected(initialized_daemon):
     assert initialized_daemon.call('initialize') == CommandStatus.NotDisconnected
 
 
-def test_initialize_refuses_a_device_that_is_not_a_c863(daemon_factory, make_simulator):
-    daemon = daemon_factory(simulator=make_simulator(model='E-861'))
+@BOTH_PROTOCOLS
+def test_initialize_refuses_a_device_that_is_not_a_c863(daemon_factory, make_simulator, protocol):
+    model, complaint = {'gcs': ('E-861', 'not a GCS C-863'),
+                        'native': ('C-663', 'not a C-863 speaking native Mercury commands')}[protocol]
+    daemon = daemon_factory(simulator=make_simulator(model=model))
     assert daemon.call('initialize') == CommandStatus.Failed
     status = daemon.status()
     assert status['status_label'] == 'OFFLINE'
-    assert 'not a GCS C-863' in status['message'] and 'E-861' in status['message']
+    assert complaint in status['message'] and model in status['message']
 
 
 def test_initialize_without_a_device_fails_with_the_reason(daemon_factory, tmp_path):
@@ -100,6 +109,7 @@ def test_initialize_without_a_device_fails_with_the_reason(daemon_factory, tmp_p
     assert 'nothing-here' in daemon.status()['message']
 
 
+@BOTH_PROTOCOLS
 def test_daemon_restart_on_a_referenced_controller_does_not_rehome(ready_daemon):
     status = ready_daemon.status()
     assert status['status_label'] == 'IDLE'
@@ -109,6 +119,7 @@ def test_daemon_restart_on_a_referenced_controller_does_not_rehome(ready_daemon)
 
 # ---- homing --------------------------------------------------------------------------------
 
+@BOTH_PROTOCOLS
 def test_home_references_then_moves_to_nominal(initialized_daemon, simulator):
     seen = []
     thread, result = in_background(initialized_daemon.call, 'home')
@@ -123,6 +134,7 @@ def test_home_references_then_moves_to_nominal(initialized_daemon, simulator):
     assert any(e[1] == 'reference_done' for e in simulator.events)
 
 
+@BOTH_PROTOCOLS
 def test_stop_during_home_reports_stopped_and_not_homed(initialized_daemon, simulator):
     thread, result = in_background(initialized_daemon.call, 'home')
     wait_for_label(initialized_daemon, 'HOMING')
@@ -136,6 +148,7 @@ def test_stop_during_home_reports_stopped_and_not_homed(initialized_daemon, simu
     assert initialized_daemon.call('move', 1000) == CommandStatus.NotHomed
 
 
+@BOTH_PROTOCOLS
 def test_home_timeout_stops_the_reference_run(daemon_factory, simulator):
     daemon = daemon_factory(home_timeout=0.3)
     assert daemon.call('initialize') == 0
@@ -144,6 +157,7 @@ def test_home_timeout_stops_the_reference_run(daemon_factory, simulator):
     assert any(e[1] == 'stop' for e in simulator.events)
 
 
+@BOTH_PROTOCOLS
 def test_unreferenced_controller_refuses_moves_until_homed(initialized_daemon, simulator):
     assert initialized_daemon.call('move', 1000) == CommandStatus.NotHomed
     assert initialized_daemon.call('move', 1000, False) == CommandStatus.NotHomed
@@ -154,6 +168,7 @@ def test_unreferenced_controller_refuses_moves_until_homed(initialized_daemon, s
 
 # ---- moves ---------------------------------------------------------------------------------
 
+@BOTH_PROTOCOLS
 def test_absolute_and_relative_moves(ready_daemon):
     simulator = ready_daemon.simulator
     assert ready_daemon.call('move', 120000, False) == CommandStatus.Succeeded
@@ -181,14 +196,15 @@ def test_targets_outside_the_controller_range_are_refused(ready_daemon, target):
     assert motion_commands(ready_daemon.simulator) == []
 
 
-def test_limits_are_the_intersection_of_config_and_controller(start_ready_daemon):
+@BOTH_PROTOCOLS
+def test_limits_are_the_intersection_of_config_and_controller(start_ready_daemon, protocol):
     daemon = start_ready_daemon(min_position=50000, max_position=200000, nominal_focus_position=100000)
     status = daemon.status()
     assert (status['min_steps'], status['max_steps']) == (50000, 200000)
     assert daemon.call('move', 200001, False) == CommandStatus.PositionOutsideLimits
     assert daemon.call('move', -75001) == CommandStatus.PositionOutsideLimits
     assert daemon.call('move', 200000, False) == CommandStatus.Succeeded
-    assert motion_commands(daemon.simulator) == ['MOV 1 20.0']
+    assert motion_commands(daemon.simulator) == {'gcs': ['MOV 1 20.0'], 'native': ['MA200000']}[protocol]
 
 
 BAD_STEPS = ['1000', 1.5, 1000.0, None, True, False, 2 ** 40, -2 ** 40, float('nan'), float('inf'),
@@ -229,6 +245,7 @@ def test_second_motion_command_is_blocked(ready_daemon):
 
 # ---- stop and timeouts ---------------------------------------------------------------------
 
+@BOTH_PROTOCOLS
 def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_daemon):
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon, past_mm=14)
@@ -243,6 +260,7 @@ def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_d
     assert status['last_error'] is None, 'our own stop is not a controller fault'
 
 
+@BOTH_PROTOCOLS
 def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, make_simulator):
     """At 9600 baud the stop byte can reach the controller before the daemon's ERR? check of
     its MOV: that error 10 is our own stop, not a refused move."""
@@ -259,6 +277,7 @@ def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, mak
         assert status['last_error'] is None
 
 
+@BOTH_PROTOCOLS
 def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
     thread, result = start_long_move(ready_daemon, past_mm=14)
     ready_daemon.call('stop')
@@ -276,6 +295,7 @@ def test_stop_when_idle_succeeds_and_does_not_move(ready_daemon):
     assert status['last_error'] is None
 
 
+@BOTH_PROTOCOLS
 def test_move_timeout_halts_the_axis(start_ready_daemon):
     daemon = start_ready_daemon(move_timeout=0.3)
     assert daemon.call('move', 240000, False) == CommandStatus.Timeout
@@ -355,6 +375,7 @@ def test_bad_config_exits_78_with_one_line(tmp_path):
 
 # ---- faults and recovery -------------------------------------------------------------------
 
+@BOTH_PROTOCOLS
 def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
     simulator = ready_daemon.simulator
     simulator.unplug()
@@ -369,6 +390,7 @@ def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
     assert ready_daemon.output().count('lost the serial link') == 1
 
 
+@BOTH_PROTOCOLS
 def test_unplug_during_a_move_reports_communication_error(ready_daemon):
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon)
@@ -380,6 +402,7 @@ def test_unplug_during_a_move_reports_communication_error(ready_daemon):
     assert status['current_steps'] == round(simulator.state()['position'] * STEPS_PER_MM)
 
 
+@BOTH_PROTOCOLS
 def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
     simulator = ready_daemon.simulator
     simulator.power_cycle()
@@ -390,6 +413,7 @@ def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
     assert ready_daemon.status()['current_steps'] == 100000
 
 
+@BOTH_PROTOCOLS
 def test_power_cycle_while_unplugged_restores_as_not_homed(ready_daemon):
     simulator = ready_daemon.simulator
     simulator.unplug()
@@ -399,7 +423,8 @@ def test_power_cycle_while_unplugged_restores_as_not_homed(ready_daemon):
     wait_for_label(ready_daemon, 'NOT HOMED', timeout=15)
 
 
-def test_following_error_is_an_error_state_until_homed(ready_daemon):
+@BOTH_PROTOCOLS
+def test_following_error_is_an_error_state_until_homed(ready_daemon, protocol):
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon)
     simulator.following_error()
@@ -407,7 +432,9 @@ def test_following_error_is_an_error_state_until_homed(ready_daemon):
     assert result == [CommandStatus.ControllerError]
     status = wait_for_label(ready_daemon, 'ERROR')
     assert status['servo'] is False
-    assert status['last_error']['code'] == 1024
+    # GCS latches 1024; a native controller only switches its motor off, which the daemon
+    # reports as PI's host-side -1024 (servo switched off automatically).
+    assert status['last_error']['code'] == {'gcs': 1024, 'native': -1024}[protocol]
     assert 'servo' in status['last_error']['text'].lower() or 'position error' in status['last_error']['text'].lower()
     assert 'focus home' in status['message']
     assert ready_daemon.call('move', 1000) == CommandStatus.ControllerError
@@ -433,6 +460,7 @@ def test_refused_move_is_a_controller_error(ready_daemon):
     assert ready_daemon.call('move', 1000) == CommandStatus.ControllerError
 
 
+@BOTH_PROTOCOLS
 def test_mute_controller_is_reported_and_recovers(start_ready_daemon):
     daemon = start_ready_daemon(serial_timeout=0.2)
     simulator = daemon.simulator
@@ -443,6 +471,7 @@ def test_mute_controller_is_reported_and_recovers(start_ready_daemon):
     assert wait_for_label(daemon, 'IDLE', timeout=15)['current_steps'] == 125000
 
 
+@BOTH_PROTOCOLS
 def test_garbage_on_the_line_does_not_hurt(ready_daemon):
     simulator = ready_daemon.simulator
     for _ in range(5):
@@ -489,3 +518,77 @@ def test_second_daemon_on_the_same_address_exits_with_a_clear_line(daemon):
     assert 'cannot serve on 127.0.0.1' in result.stdout and 'another c863_focusd' in result.stdout
     assert 'Traceback' not in result.stdout + result.stderr
     assert daemon.status()['status_label'] == 'OFFLINE', 'the first daemon is unaffected'
+
+
+@BOTH_PROTOCOLS
+def test_simulate_runs_the_built_in_simulator_speaking_the_configured_protocol(write_config, tmp_path, protocol):
+    config = write_config(serial_port='/dev/replaced-by-the-built-in-simulator')
+    with open(tmp_path / 'simulate.log', 'wb') as log:
+        process = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), '--simulate', str(config)],
+                                   stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), cwd=ROOT)
+    try:
+        def initialized():
+            assert process.poll() is None, (tmp_path / 'simulate.log').read_text()
+            try:
+                with Pyro4.Proxy(DAEMON_URI) as proxy:
+                    return proxy.initialize() == CommandStatus.Succeeded
+            except Pyro4.errors.CommunicationError:
+                return False
+        wait_until(initialized, 15, 'the daemon never initialized its built-in simulator')
+        with Pyro4.Proxy(DAEMON_URI) as proxy:
+            status = proxy.report_status()
+        assert status['status_label'] == 'NOT HOMED'
+        assert status['controller'].startswith({'gcs': 'C-863.12 s/n', 'native': 'C-863 firmware'}[protocol])
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+# ---- the native command set (C-863.10) ---------------------------------------------------------
+# A native controller cannot say whether it is referenced: the daemon judges its own reference
+# runs, and after a restart recognises a controller it referenced by its motor being on and its
+# count not being the marker a reference run starts from (see NativeController).
+
+NATIVE_ONLY = pytest.mark.parametrize('protocol', ['native'])
+
+
+@NATIVE_ONLY
+def test_native_find_edge_heading_away_from_the_switch_fails_and_stays_not_homed(daemon_factory, simulator):
+    daemon = daemon_factory(reference_mode='FE3')  # for inverted signals: this stage's is standard
+    assert daemon.call('initialize') == CommandStatus.Succeeded
+    assert daemon.call('home') == CommandStatus.Failed
+    status = wait_for_label(daemon, 'NOT HOMED')
+    assert status['referenced'] is False
+    assert any(e[1] == 'limit_switch' for e in simulator.events)
+    assert 'FE3 ended on the negative limit switch without finding the reference edge' in daemon.output()
+    assert not [c for c in motion_commands(simulator) if c.upper() == 'DH125000'], 'no edge was defined'
+    assert daemon.call('move', 1000) == CommandStatus.NotHomed
+
+
+@NATIVE_ONLY
+def test_native_daemon_restart_keeps_a_reference_it_made(daemon_factory, simulator):
+    first = daemon_factory()
+    assert first.call('initialize') == CommandStatus.Succeeded
+    assert first.call('home') == CommandStatus.Succeeded
+    assert first.call('move', 150000, False) == CommandStatus.Succeeded
+    first.stop()
+    second = daemon_factory()
+    assert second.call('initialize') == CommandStatus.Succeeded
+    status = wait_for_label(second, 'IDLE')
+    assert status['current_steps'] == status['target_steps'] == 150000
+
+
+@NATIVE_ONLY
+def test_native_daemon_restart_after_a_stopped_home_is_not_homed(daemon_factory, simulator):
+    first = daemon_factory()
+    assert first.call('initialize') == CommandStatus.Succeeded
+    thread, result = in_background(first.call, 'home')
+    simulator.wait_for(lambda s: s['referencing'])
+    assert first.call('stop') == CommandStatus.Succeeded
+    thread.join(10)
+    assert result == [CommandStatus.Stopped]
+    first.stop()
+    second = daemon_factory()
+    assert second.call('initialize') == CommandStatus.Succeeded
+    assert wait_for_label(second, 'NOT HOMED')['referenced'] is False
+    assert simulator.state()['servo'] is True, 'the motor is on: only the count tells the run never finished'

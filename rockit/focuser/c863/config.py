@@ -18,7 +18,21 @@ from . import site
 # reference/gcs-c863.md section 1.1, "Physical layer").
 BAUD_RATES = [9600, 19200, 38400, 115200]
 
-REFERENCE_MODES = ['FRF', 'FNL', 'FPL']
+# The command set the controller speaks: GCS 2.0 (C-863.11/.12) or PI's older native Mercury
+# commands (C-863.10). See controller.py for what the daemon can know with each.
+PROTOCOLS = ['gcs', 'native']
+
+# How a reference run finds its reference, per command set: GCS references on the reference
+# switch (FRF) or a limit switch (FNL, FPL); the native set searches the reference switch's
+# edge, starting positive (FE0), negative (FE1), or in the direction the signal says (FE2 for
+# standard PI stages, FE3 for stages with an inverted signal).
+REFERENCE_MODES = {'gcs': ['FRF', 'FNL', 'FPL'], 'native': ['FE0', 'FE1', 'FE2', 'FE3']}
+DEFAULT_REFERENCE_MODES = {'gcs': 'FRF', 'native': 'FE2'}
+
+# The count a native reference run gives the edge must lie where the native controller's
+# counter keeps referenced positions: controller.REFERENCED_FLOOR .. native.MAX_POSITION
+# (not imported: the focus command would pay for loading the serial layers at start-up).
+NATIVE_REFERENCE_RANGE = (-500000000, 1073741822)
 
 # Step counts are encoder counts; anything beyond a signed 32-bit range is a typo.
 STEP_LIMIT = 2 ** 31 - 1
@@ -55,7 +69,13 @@ PROPERTIES = {
     'move_timeout': _seconds(3600),
     'home_timeout': _seconds(3600, default=300.0),
     'controller_address': {'type': 'integer', 'minimum': 1, 'maximum': 16, 'default': 1},
-    'reference_mode': {'type': 'string', 'enum': REFERENCE_MODES, 'default': 'FRF'},
+    'protocol': {'type': 'string', 'enum': PROTOCOLS, 'default': 'gcs'},
+    # None: DEFAULT_REFERENCE_MODES for the protocol.
+    'reference_mode': {'type': 'string', 'enum': REFERENCE_MODES['gcs'] + REFERENCE_MODES['native'],
+                       'default': None},
+    # Native only: what DH makes of the reference edge (GCS controllers keep it in parameter 0x16).
+    'reference_position': {'type': 'integer', 'minimum': NATIVE_REFERENCE_RANGE[0],
+                           'maximum': NATIVE_REFERENCE_RANGE[1], 'default': 0},
 }
 
 SCHEMA = {
@@ -94,6 +114,8 @@ class Config:
     `daemon` is the daemon entry (with .connect(timeout=None) and .launch(obj), as in
     rockit.common.daemons) and `daemon_name` the name written in the file; `control_ips` are the
     addresses of `control_machines`. Durations are floats in seconds, positions integer steps.
+    `protocol` is 'gcs' or 'native'; `reference_mode` is always set (the protocol's default if the
+    file has none); `reference_position` is 0 unless a native config says otherwise.
     Raises ConfigError.
     """
 
@@ -117,7 +139,9 @@ class Config:
         self.move_timeout = float(values['move_timeout'])
         self.home_timeout = float(values['home_timeout'])
         self.controller_address = values['controller_address']
+        self.protocol = values['protocol']
         self.reference_mode = values['reference_mode']
+        self.reference_position = values['reference_position']
 
 
 def _read_document(path):
@@ -164,11 +188,25 @@ def _validated(document, path):
         raise _config_error(errors[0], path)
 
     values = {key: document.get(key, schema.get('default')) for key, schema in PROPERTIES.items()}
-    limits_problem = _limits_problem(values)
-    if limits_problem:
-        key, problem = limits_problem
-        raise ConfigError(path, f'{key}: {problem}', key)
+    values['reference_mode'] = values['reference_mode'] or DEFAULT_REFERENCE_MODES[values['protocol']]
+    problem = _limits_problem(values) or _protocol_problem(values, document)
+    if problem:
+        key, text = problem
+        raise ConfigError(path, f'{key}: {text}', key)
     return values
+
+
+def _protocol_problem(values, document):
+    """Returns (key, problem) if a key does not fit the protocol, else None."""
+    protocol, mode = values['protocol'], values['reference_mode']
+    if mode not in REFERENCE_MODES[protocol]:
+        other = 'native' if protocol == 'gcs' else 'GCS'
+        choices = ', '.join(f'"{choice}"' for choice in REFERENCE_MODES[protocol])
+        return 'reference_mode', f'"{mode}" is a {other} reference mode; with "protocol": "{protocol}" use one of {choices}'
+    if protocol == 'gcs' and 'reference_position' in document:
+        return 'reference_position', ('applies only with "protocol": "native" (a GCS controller keeps '
+                                      'the reference value in its parameter 0x16)')
+    return None
 
 
 def _limits_problem(values):

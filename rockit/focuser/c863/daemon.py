@@ -31,7 +31,7 @@ import Pyro4
 from . import site, systemd
 from .config import Config, ConfigError
 from .constants import CommandStatus, FocuserStatus
-from .controller import GCSController, IdentityError, STOPPED_BY_COMMAND
+from .controller import IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
 from .gcs import ControllerError, GCSError, PortError, ReplyTimeout, error_text
 
 log = logging.getLogger('c863_focusd')
@@ -69,9 +69,7 @@ class FocuserDaemon:
 
     def __init__(self, config, make_controller=None):
         self._config = config
-        self._make_controller = make_controller or (lambda: GCSController(
-            config.serial_port, config.serial_baud, config.serial_timeout,
-            config.controller_address, config.reference_mode))
+        self._make_controller = make_controller or (lambda: controller_for(config))
         self._requests = queue.Queue()
         self._motion_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -697,7 +695,8 @@ def built_in_simulator(config):
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
     command = [sys.executable, '-m', 'rockit.focuser.c863.simulator', '--pty',
-               '--baud', str(config.serial_baud), '--address', str(config.controller_address)]
+               '--baud', str(config.serial_baud), '--address', str(config.controller_address),
+               '--protocol', config.protocol]
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
                              preexec_fn=die_with_parent)
     try:
