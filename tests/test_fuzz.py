@@ -26,9 +26,12 @@ from test_reliability import EXPOSED_METHODS, assert_healthy, shared_ready_daemo
 MAX_STEPS = 2 ** 31 - 1  # the daemon's limit on a step count (the controller's positions are 32-bit)
 
 # Any value a Pyro client can send with the serpent serializer (which the daemon requires).
+# A complex NaN or infinity is left to an explicit example: serpent cannot write it as a
+# literal, and Pyro refuses it on arrival (see test_move_with_any_arguments_gives_a_code).
 ANY_VALUE = st.recursive(
     st.none() | st.booleans() | st.integers() | st.integers(-2 ** 40, 2 ** 40) | st.floats()
-    | st.text(max_size=20) | st.binary(max_size=20) | st.complex_numbers() | st.decimals(),
+    | st.text(max_size=20) | st.binary(max_size=20) | st.decimals()
+    | st.complex_numbers(allow_nan=False, allow_infinity=False),
     lambda children: (st.lists(children, max_size=4) | st.tuples(children, children)
                       | st.dictionaries(st.text(max_size=8), children, max_size=4)),
     max_leaves=8)

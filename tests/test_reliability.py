@@ -11,6 +11,8 @@ import json
 import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -19,8 +21,8 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from conftest import (BASE_CONFIG, DAEMON_URI, SIMULATOR_SPEED, TEST_BAUD, TEST_DAEMON,
-                      DaemonProcess, wait_until)
+from conftest import (BASE_CONFIG, DAEMON_URI, ROOT, SIMULATOR_SPEED, TEST_BAUD, TEST_DAEMON,
+                      DaemonProcess, subprocess_env, wait_until)
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.controller import STOPPED_BY_COMMAND
 from rockit.focuser.c863.gcs import ERRORS, GCSPort, error_text
@@ -534,3 +536,20 @@ def test_error_10_after_our_own_stop_is_no_fault(shared_daemon):
                'the daemon reads error 10')
     assert shared_daemon.status()['last_error'] == before
     assert_healthy(shared_daemon)
+
+
+# ---- the soak, briefly -------------------------------------------------------------------------
+
+def test_a_short_soak_loses_nothing(tmp_path):
+    """bench/soak works: ten seeded commands (seed 6 brings a mute and an unplug) against the
+    real daemon, every one answered as expected, the position right, the figures written."""
+    figures_path = tmp_path / 'soak.json'
+    result = subprocess.run([sys.executable, str(ROOT / 'bench' / 'soak'), '--commands', '10', '--seed', '6',
+                             '--json', str(figures_path)], capture_output=True, text=True, timeout=180,
+                            env=subprocess_env(), cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(figures_path.read_text())
+    assert figures['commands_total'] >= 10 and figures['faults_total'] >= 1
+    assert figures['lost_commands'] == [] and figures['final_position_error_steps'] == 0
+    assert figures['status_calls'] > 0 and figures['status_failures'] == []
+    assert 'VmRSS' in result.stdout and 'lost commands: 0' in result.stdout
