@@ -32,7 +32,7 @@ from . import site, systemd
 from .config import Config, ConfigError
 from .constants import CommandStatus, FocuserStatus
 from .controller import IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
-from .gcs import ControllerError, GCSError, PortError, ReplyTimeout, error_text
+from .gcs import ControllerError, GCSError, PortError, ReplyTimeout
 
 log = logging.getLogger('c863_focusd')
 
@@ -395,7 +395,7 @@ class FocuserDaemon:
             return action()
         except ControllerError as e:
             with self._lock:
-                self._record_error(e.code)
+                self._record_error(e)
                 self._publish()
             return CommandStatus.ControllerError
         except GCSError as e:
@@ -450,7 +450,7 @@ class FocuserDaemon:
         """Accepts a new snapshot: notes errors, faults and lost references. Lock held."""
         previous = self._snapshot
         if snapshot.error is not None:
-            self._record_error(snapshot.error.code)
+            self._record_error(snapshot.error)
         if previous is not None and previous.referenced and not snapshot.referenced and not snapshot.referencing:
             log.error('controller lost its reference (power cycle?): run `focus home`')
         if previous is not None and previous.servo and not snapshot.servo and snapshot.referenced:
@@ -468,12 +468,13 @@ class FocuserDaemon:
         """Settled on target, or stopped for good because the servo is off."""
         return not (snapshot.moving or snapshot.referencing) and (snapshot.on_target or not snapshot.servo)
 
-    def _record_error(self, code):
-        """Keeps a controller error for the status and the log; our own stop's 10 is no fault."""
+    def _record_error(self, error):
+        """Keeps a controller error (a ControllerError, whose text is the meaning in its own
+        command set) for the status and the log; our own stop's 10 is no fault."""
+        code, text = error.code, error.text
         if code == STOPPED_BY_COMMAND:
             log.info('controller confirmed the stop (error 10)')
             return
-        text = error_text(code)
         self._last_error = {'code': code, 'text': text, 'date': utc_now()}
         log.error('controller error %d: %s', code, text)
         if code in FOLLOWING_ERRORS:

@@ -330,7 +330,9 @@ class Transport:
             reply = self.controller.receive(byte, arrival)
             if reply and not self.muted:
                 self.wire.transmit(self._garbled(reply), arrival + self.reply_delay)
-        self.controller.advance(now)
+        deferred = self.controller.advance(now)  # a report of a command that waited (native WS)
+        if deferred and not self.muted:
+            self.wire.transmit(self._garbled(deferred), now + self.reply_delay)
         for data in self.wire.sent(now):
             self._unwritten.extend(data)
         self._write()
