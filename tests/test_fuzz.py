@@ -284,7 +284,6 @@ def test_any_config_file_loads_or_gives_one_line_naming_the_file(config_file, co
     config_problem(config_file, content)
 
 
-@pytest.mark.xfail(strict=True, reason='config bug: a key name is quoted whole in the message (see report)')
 @pytest.mark.parametrize('document', [b'{"%s": 1}' % (b'x' * 5000), b'{"a": 1, "a": 2}'.replace(b'a', b'y' * 5000)],
                          ids=['unknown key', 'key written twice'])
 def test_a_damaged_key_still_gives_a_line_a_person_can_read(config_file, document):

@@ -223,8 +223,6 @@ def test_replies_slower_than_the_timeout_are_a_lost_link_that_recovers(start_rea
 
 # ---- the controller itself -----------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason='daemon bug: after a power cycle the servo is off and the '
-                   'axis never reaches the target, but move() waits for move_timeout (see report)')
 def test_power_cycle_during_a_move_returns_at_once_and_is_not_homed(start_ready):
     daemon = start_ready(move_timeout=4)
     simulator = daemon.simulator
@@ -261,13 +259,10 @@ def test_a_controller_with_an_absurd_travel_range_fails_initialize_cleanly(daemo
     with GCSPort(simulator.device, TEST_BAUD, 1.0) as port:
         port.send('SPA 1 0x15 1e305')
     daemon = daemon_factory(simulator=simulator)
-    try:
-        result = daemon.call('initialize', timeout=3)
-    except Pyro4.errors.TimeoutError:
-        pytest.xfail('daemon bug: an exception other than GCSError kills the poll thread and '
-                     'initialize() never returns (see report)')
-    assert result == CommandStatus.Failed
-    assert daemon.status()['status_label'] == 'OFFLINE'
+    assert daemon.call('initialize', timeout=3) == CommandStatus.Failed
+    status = daemon.status()
+    assert status['status_label'] == 'OFFLINE'
+    assert 'no position a C-863 can have' in status['message']
 
 
 # ---- a stop racing a poll that waits for its reply -----------------------------------------
@@ -473,9 +468,6 @@ def test_when_every_pyro_worker_is_held_new_clients_are_refused_at_once_then_ser
     assert_healthy(ready_daemon)
 
 
-@pytest.mark.xfail(strict=True, reason='Pyro4 denies a connection beyond the pool inside its '
-                   'accept loop, waiting (without COMMTIMEOUT: for ever) for that client to speak; '
-                   'needs a bounded handshake in daemon.py (see report)')
 def test_a_silent_connection_beyond_the_pool_does_not_lock_everyone_out(ready_daemon):
     idle = [socket.create_connection(('127.0.0.1', PYRO_PORT)) for _ in range(POOL_SIZE)]
     silent = None

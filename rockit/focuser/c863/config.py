@@ -176,7 +176,7 @@ def _object_without_duplicates(path, pairs):
     document = {}
     for key, value in pairs:
         if key in document:
-            raise ConfigError(path, f'key {key!r} appears more than once', key)
+            raise ConfigError(path, f'key {_name(key)} appears more than once', key)
         document[key] = value
     return document
 
@@ -311,7 +311,7 @@ def _value_problem(error):
 
 def _unknown_keys_problem(unknown):
     if len(unknown) == 1:
-        return f'unknown key {unknown[0]!r}{_suggestion(unknown[0], PROPERTIES)}'
+        return f'unknown key {_name(unknown[0])}{_suggestion(unknown[0], PROPERTIES)}'
     return f'unknown keys {_quoted(unknown)}'
 
 
@@ -338,8 +338,14 @@ def _show(value):
     return text if len(text) <= 40 else text[:37] + '...'
 
 
+def _name(key):
+    """A key as quoted in a message, shortened to fit on one line."""
+    text = repr(key)
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
 def _quoted(keys):
-    return ', '.join(repr(key) for key in keys)
+    return ', '.join(_name(key) for key in keys)
 
 
 def _plural(word, items):

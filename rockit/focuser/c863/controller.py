@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from .gcs import ControllerError, GCSError, GCSPort, PortError
+from .gcs import ControllerError, GCSError, GCSPort, PortError, ProtocolError
 from .native import NativeControllerError, NativePort
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,9 @@ COUNTS_PER_UNIT_NUMERATOR = 0xE
 COUNTS_PER_UNIT_DENOMINATOR = 0xF
 ACCELERATION = 0xB
 DECELERATION = 0xC
+
+# The controller counts in 32 bits.
+MAX_COUNTS = 2 ** 31 - 1
 
 # Error 10 is what HLT/STP/#24 leave behind: it confirms our own stop, it is not a fault.
 STOPPED_BY_COMMAND = 10
@@ -189,7 +192,13 @@ class GCSController(_PolledAxis):
         self._deceleration = self._port.parameter_float(DECELERATION)
 
     def to_steps(self, position):
-        return int(round(position * self._counts_per_unit))
+        """Physical units to encoder counts. A value that is no 32-bit count (a maintenance
+        tool's 1e305 travel limit, a garbled reply) is refused rather than carried along."""
+        steps = position * self._counts_per_unit
+        if not abs(steps) <= MAX_COUNTS:  # also refuses NaN and infinity
+            raise ProtocolError('position', repr(position).encode(),
+                                f'{position} units is {steps} counts: no position a C-863 can have')
+        return int(round(steps))
 
     def to_units(self, steps):
         return steps / self._counts_per_unit

@@ -49,6 +49,8 @@ FOLLOWING_ERRORS = (1024, -1024)
 # Largest Pyro message accepted, in bytes. Pyro otherwise buffers whatever size a header
 # announces (up to 2 GB, from anyone who can connect); a status report is under 1 KiB.
 MAX_PYRO_MESSAGE = 64 * 1024
+# Seconds a new Pyro client has to complete its handshake (it takes a client milliseconds).
+PYRO_HANDSHAKE_TIMEOUT = 2.0
 # Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
 EXIT_CONFIG_ERROR = 78
 # Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
@@ -306,8 +308,8 @@ class FocuserDaemon:
         Returns Succeeded when finished(snapshot) holds; Stopped if stop() was called since
         the stop count was `stops` (taken before the motion was started, so that a stop in
         the very first milliseconds counts); CommunicationError if the link went down;
-        ControllerError on a fault or controller error; Timeout, after stopping the axis, at
-        the deadline.
+        NotHomed if the controller lost its reference (power cycle); ControllerError on a
+        fault or controller error; Timeout, after stopping the axis, at the deadline.
         """
         with self._lock:
             first_poll = self._polls
@@ -316,8 +318,10 @@ class FocuserDaemon:
                 if self._controller is None or self._stops != stops or self._fault:
                     return True
                 snapshot = self._snapshot
+                idle = not (snapshot.moving or snapshot.referencing)
+                # An error, or a servo that is off (power cycle), ends it: the target is out of reach.
                 return self._polls > first_poll and (
-                    finished(snapshot) or (snapshot.error is not None and not snapshot.moving))
+                    finished(snapshot) or (idle and (snapshot.error is not None or not snapshot.servo)))
 
             if not self._updated.wait_for(ended, max(0.0, deadline - time.monotonic())):
                 outcome = CommandStatus.Timeout
@@ -325,10 +329,14 @@ class FocuserDaemon:
                 outcome = CommandStatus.Stopped
             elif self._controller is None:
                 return CommandStatus.CommunicationError
-            elif self._fault or not finished(self._snapshot):
+            elif self._fault:
                 return CommandStatus.ControllerError
-            else:
+            elif finished(self._snapshot):
                 return CommandStatus.Succeeded
+            elif not self._snapshot.referenced:
+                return CommandStatus.NotHomed
+            else:
+                return CommandStatus.ControllerError
         if outcome == CommandStatus.Timeout:
             self._stop_motion('timed out')
         self._wait_until_still()
@@ -402,6 +410,18 @@ class FocuserDaemon:
             with self._lock:
                 self._lose_link(str(e))
             return CommandStatus.CommunicationError
+        except Exception as e:  # pylint: disable=broad-except
+            self._unexpected(e)
+            return CommandStatus.Failed
+
+    def _unexpected(self, error):
+        """A failure that is not the protocol's (a bug, or a device answering absurd values):
+        logged with its traceback, and handled like a lost link, so the poll thread lives on
+        and the daemon reconnects afresh."""
+        log.exception('unexpected %s in the poll thread: %s', type(error).__name__, error)
+        with self._lock:
+            if self._controller is not None:
+                self._lose_link(f'unexpected {type(error).__name__}: {error}')
 
     def _poll_delay(self):
         """Seconds until the next poll: idle rate, moving rate, or fast around a move's end."""
@@ -440,6 +460,9 @@ class FocuserDaemon:
                     self._lose_link(str(e))
                 elif self._failed_polls == 1:
                     log.warning('poll failed (will retry): %s', e)
+            return
+        except Exception as e:  # pylint: disable=broad-except
+            self._unexpected(e)
             return
         with self._lock:
             self._failed_polls = 0
@@ -488,10 +511,11 @@ class FocuserDaemon:
             self._publish()
         try:
             self._open_controller()
-        except GCSError as e:
+        except Exception as e:  # pylint: disable=broad-except
             with self._lock:
                 self._connecting = False
                 self._disabled_reason = f'initialize failed: {self._explain(e)}'
+                log.error(self._disabled_reason, exc_info=not isinstance(e, GCSError))
                 self._publish()
             return CommandStatus.Failed
         with self._lock:
@@ -517,12 +541,12 @@ class FocuserDaemon:
     def _reconnect(self):
         try:
             self._open_controller()
-        except GCSError as e:
+        except Exception as e:  # pylint: disable=broad-except
             with self._lock:
                 self._next_retry = time.monotonic() + self._retry_delay()
                 reason = self._explain(e)
                 if reason != self._link_problem:
-                    log.warning('still no controller: %s', reason)
+                    log.warning('still no controller: %s', reason, exc_info=not isinstance(e, GCSError))
                     self._link_problem = reason
                 self._publish()
             return
@@ -559,6 +583,9 @@ class FocuserDaemon:
         return CommandStatus.Succeeded
 
     def _explain(self, error):
+        """One line for the status and the log on why the controller could not be used."""
+        if not isinstance(error, GCSError):
+            return f'{self._config.serial_port}: unexpected {type(error).__name__}: {error}'
         if isinstance(error, ReplyTimeout):
             return (f'no reply from a controller on {self._config.serial_port} at {self._config.serial_baud} baud '
                     f'(powered? cable? baud rate DIP switches?): {error}')
@@ -653,6 +680,26 @@ def configure_pyro():
     Pyro4.config.MAX_MESSAGE_SIZE = MAX_PYRO_MESSAGE
 
 
+class PyroDaemon(Pyro4.Daemon):
+    """A Pyro4 daemon whose connection handshake is bounded in time.
+
+    Pyro4 waits for a new client's handshake without a timeout, and when every worker thread
+    is taken it does so in its accept loop: one client that connects and never speaks would
+    lock every other client out, status callers included. Connections that completed their
+    handshake keep Pyro's defaults (no timeout), because telescope software holds proxies for
+    long and calls move() for minutes. Pyro4 4.82 is final (archived), so overriding its
+    _handshake is a stable hook.
+    """
+
+    def _handshake(self, conn, denied_reason=None):
+        previous = conn.timeout
+        conn.timeout = PYRO_HANDSHAKE_TIMEOUT
+        try:
+            return super()._handshake(conn, denied_reason)
+        finally:
+            conn.timeout = previous
+
+
 def serve(config):
     """Serves the focuser over Pyro until SIGTERM or SIGINT, then stops motion and closes.
 
@@ -660,7 +707,7 @@ def serve(config):
     """
     configure_pyro()
     try:
-        pyro = Pyro4.Daemon(host=config.daemon.host, port=config.daemon.port)
+        pyro = PyroDaemon(host=config.daemon.host, port=config.daemon.port)
     except OSError as e:
         log.error('cannot serve on %s:%d: %s (is another c863_focusd running, or is this not %s?)',
                   config.daemon.host, config.daemon.port, e.strerror or e, config.daemon.host)
