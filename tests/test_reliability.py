@@ -166,6 +166,20 @@ def test_stop_while_the_link_is_down_says_the_link_is_lost(ready_daemon):
     assert ready_daemon.call('stop') == CommandStatus.CommunicationError
 
 
+@pytest.mark.xfail(strict=True, reason='daemon/controller bug: connect() reads and discards a latched '
+                   'error and switches the servo back on, so the fault vanishes (see report)')
+def test_a_following_error_while_the_link_is_down_is_not_forgotten(ready_daemon):
+    simulator = ready_daemon.simulator
+    simulator.unplug()
+    wait_for_label(ready_daemon, 'ERROR')
+    simulator.following_error()  # e.g. the same power glitch that reset the USB hub
+    simulator.replug()
+    wait_until(lambda: 'serial link restored' in ready_daemon.output(), 15, 'reconnection')
+    status = ready_daemon.status()
+    assert (status['last_error'] or {}).get('code') == 1024, 'the latched error must be shown'
+    assert status['status_label'] == 'ERROR' and 'focus home' in status['message']
+
+
 def test_mute_during_a_move_is_reported_and_recovers(start_ready):
     daemon = start_ready(serial_timeout=0.3)
     simulator = daemon.simulator
@@ -246,8 +260,10 @@ def test_following_error_during_a_reference_run(daemon_factory, make_simulator):
     simulator.following_error()
     thread.join(10)
     assert result == [CommandStatus.ControllerError]
-    status = wait_for_label(daemon, 'ERROR')
-    assert status['last_error']['code'] == 1024 and status['servo'] is False
+    # The fault may first show through the reference command's own ERR? check, before a poll
+    # has read the servo state: wait for both.
+    status = daemon.wait_for_status(lambda r: r['status_label'] == 'ERROR' and r.get('servo') is False)
+    assert status['last_error']['code'] == 1024
     assert 'current_steps' not in status
     assert daemon.call('home') == CommandStatus.Succeeded
     assert assert_healthy(daemon)['current_steps'] == 100000
@@ -287,6 +303,23 @@ def test_stop_reaches_the_controller_while_a_poll_waits_for_its_reply(start_read
     assert result == [CommandStatus.Stopped]
     status = wait_for_label(daemon, 'IDLE')
     assert status['current_steps'] == status['target_steps'] == truth(simulator)
+
+
+@pytest.mark.xfail(strict=True, reason='daemon/controller bug: the RON check before FRF reads the '
+                   "stop's error 10 and home() returns ControllerError (see report)")
+def test_a_stop_before_the_reference_run_starts_returns_stopped(start_ready):
+    daemon = start_ready(serial_timeout=3)
+    simulator = daemon.simulator
+    simulator.reply_delay = 1.0  # home() first asks SVO?: the stop arrives while it waits
+    seen = len(simulator.events)
+    thread, result = in_background(daemon.call, 'home')
+    wait_until(lambda: ('command', 'SVO? 1') in [e[1:] for e in simulator.events[seen:]], 10,
+               'home asking SVO?')
+    assert daemon.call('stop') == CommandStatus.Succeeded
+    simulator.reply_delay = 0.0
+    thread.join(15)
+    assert result == [CommandStatus.Stopped]
+    assert commands_received(simulator, 'FRF 1') == [], 'no reference run after the stop'
 
 
 # ---- load: many callers at once -------------------------------------------------------------
