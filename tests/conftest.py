@@ -4,6 +4,7 @@ The simulator runs in the test process (so tests can inject faults and read its 
 the daemon under test is the real `c863_focusd` script in its own process, talking to the
 simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
+import contextlib
 import fcntl
 import json
 import os
@@ -28,12 +29,12 @@ FOCUS_SCRIPT = ROOT / 'focus'
 _PORT_CLAIMS = []
 
 
-def claim_test_daemon():
-    """Claims, for this whole test session, a localhost_test* daemon entry whose port is free.
+def _claim_free_test_daemon():
+    """A localhost_test* daemon entry whose port is free, with the lock file that claims it.
 
     So that two test runs on one machine (or a benchmark beside a test run) never talk to each
-    other's daemon: a session holds an exclusive lock file per port for as long as it runs, and
-    skips ports that another process is listening on.
+    other's daemon: a claim is an exclusive lock file per port, and ports another process is
+    listening on are skipped.
     """
     for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
         entry = getattr(daemons, name)
@@ -50,9 +51,25 @@ def claim_test_daemon():
             except OSError:
                 claim.close()
                 continue
-        _PORT_CLAIMS.append(claim)
-        return name, entry.uri
+        return name, entry.uri, claim
     raise RuntimeError('every localhost_test port (9000-9004) is in use')
+
+
+def claim_test_daemon():
+    """Claims a daemon address for the whole test session (the per-test daemons use it)."""
+    name, uri, claim = _claim_free_test_daemon()
+    _PORT_CLAIMS.append(claim)
+    return name, uri
+
+
+@contextlib.contextmanager
+def spare_test_daemon():
+    """Claims another daemon address while a longer-lived daemon (one per module) runs."""
+    name, uri, claim = _claim_free_test_daemon()
+    try:
+        yield name, uri
+    finally:
+        claim.close()
 
 
 TEST_DAEMON, DAEMON_URI = claim_test_daemon()

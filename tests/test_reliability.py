@@ -21,13 +21,12 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from conftest import (BASE_CONFIG, DAEMON_URI, ROOT, SIMULATOR_SPEED, TEST_BAUD, TEST_DAEMON,
-                      DaemonProcess, subprocess_env, wait_until)
+from conftest import (BASE_CONFIG, DAEMON_URI, ROOT, SIMULATOR_SPEED, TEST_BAUD, DaemonProcess,
+                      spare_test_daemon, subprocess_env, wait_until)
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.controller import STOPPED_BY_COMMAND
 from rockit.focuser.c863.gcs import ERRORS, GCSPort, error_text
 from rockit.focuser.c863.simulator import Simulator
-from rockit.focuser.c863.site import daemons
 from test_daemon import STEPS_PER_MM, in_background, motion_commands, start_long_move, wait_for_label
 
 EXPOSED_METHODS = {'report_status', 'initialize', 'move', 'home', 'stop', 'shutdown'}
@@ -66,25 +65,6 @@ def start_ready(make_simulator, daemon_factory):
 
 # ---- a daemon shared by the tests of one module --------------------------------------------
 
-def spare_test_daemon():
-    """A free localhost_test* daemon other than the one the per-test fixtures use.
-
-    So that a daemon shared by a whole module (cheaper than one per test) runs beside theirs.
-    """
-    for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
-        entry = getattr(daemons, name)
-        if name == TEST_DAEMON:
-            continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((entry.host, entry.port))
-            except OSError:
-                continue
-        return name, entry.uri
-    raise RuntimeError('no spare localhost_test port (9000-9004) is free')
-
-
 class SharedDaemon(DaemonProcess):
     """The real daemon on a spare Pyro address (DaemonProcess always uses the per-test one)."""
 
@@ -101,8 +81,8 @@ class SharedDaemon(DaemonProcess):
 @contextmanager
 def shared_ready_daemon(directory, **config):
     """A referenced simulator and an initialized, IDLE daemon on a spare address."""
-    name, uri = spare_test_daemon()
-    with Simulator(baud=TEST_BAUD, referenced=True, **SIMULATOR_SPEED) as simulator:
+    with spare_test_daemon() as (name, uri), \
+            Simulator(baud=TEST_BAUD, referenced=True, **SIMULATOR_SPEED) as simulator:
         path = directory / 'shared.json'
         path.write_text(json.dumps(dict(BASE_CONFIG, daemon=name, serial_port=simulator.device, **config)))
         daemon = SharedDaemon(path, simulator, directory / 'shared.log', uri)
@@ -166,8 +146,6 @@ def test_stop_while_the_link_is_down_says_the_link_is_lost(ready_daemon):
     assert ready_daemon.call('stop') == CommandStatus.CommunicationError
 
 
-@pytest.mark.xfail(strict=True, reason='daemon/controller bug: connect() reads and discards a latched '
-                   'error and switches the servo back on, so the fault vanishes (see report)')
 def test_a_following_error_while_the_link_is_down_is_not_forgotten(ready_daemon):
     simulator = ready_daemon.simulator
     simulator.unplug()
@@ -305,8 +283,6 @@ def test_stop_reaches_the_controller_while_a_poll_waits_for_its_reply(start_read
     assert status['current_steps'] == status['target_steps'] == truth(simulator)
 
 
-@pytest.mark.xfail(strict=True, reason='daemon/controller bug: the RON check before FRF reads the '
-                   "stop's error 10 and home() returns ControllerError (see report)")
 def test_a_stop_before_the_reference_run_starts_returns_stopped(start_ready):
     daemon = start_ready(serial_timeout=3)
     simulator = daemon.simulator

@@ -29,6 +29,9 @@ DECELERATION = 0xC
 # The controller counts in 32 bits.
 MAX_COUNTS = 2 ** 31 - 1
 
+# A position error too large: the controller switched the servo off (sign varies by firmware).
+FOLLOWING_ERRORS = (1024, -1024)
+
 # Error 10 is what HLT/STP/#24 leave behind: it confirms our own stop, it is not a fault.
 STOPPED_BY_COMMAND = 10
 
@@ -148,6 +151,7 @@ class GCSController(_PolledAxis):
         self._address = None if address == 1 else address
         self._reference_mode = reference_mode
         self._counts_per_unit = 1.0
+        self._latched_error = None
         self._velocity = None
         self._acceleration = None
         self._deceleration = None
@@ -156,17 +160,20 @@ class GCSController(_PolledAxis):
         """Opens the port, checks the device is a GCS C-863 and reads the axis geometry.
 
         Switches the servo on (it holds the axis where it is; nothing moves) so that an axis
-        that is still referenced can be used at once. Never starts a motion.
+        that is still referenced can be used at once, unless a following error is latched:
+        that fault (say, from the power glitch that also reset the USB hub) must be seen, so
+        it is kept for the first poll and the servo stays off until a reference run.
+        Never starts a motion.
         """
         self._port = GCSPort(self._url, self._baudrate, self._timeout, self._address)
         try:
             info = self._identify()
-            # Clear an error left from before we connected; a fresh one will mean something.
-            self._port.read_error()
+            latched = self._port.read_error()
             self._read_geometry()
             low, high = self._port.travel_range()
-            if not self._port.servo():
+            if latched not in FOLLOWING_ERRORS and not self._port.servo():
                 self._port.set_servo(True)
+            self._latched_error = ControllerError(latched, 'ERR?') if latched else None
             self._forget_target()
             return ControllerInfo(info[0], info[1], info[2], *sorted((self.to_steps(low), self.to_steps(high))))
         except Exception:
@@ -226,7 +233,7 @@ class GCSController(_PolledAxis):
             referenced = False if status.referencing else self._port.referenced()
         else:
             referenced = last.referenced
-        error = self._read_error() if status.error else None
+        error = self._read_error() if status.error else self._take_latched_error()
 
         self._last = Snapshot(position, target, status.moving, status.on_target, status.referencing,
                               referenced, status.servo, error, status.raw)
@@ -242,6 +249,11 @@ class GCSController(_PolledAxis):
             if e.code != STOPPED_BY_COMMAND:
                 raise
 
+    def _take_latched_error(self):
+        """The error found latched at connect, reported once."""
+        error, self._latched_error = self._latched_error, None
+        return error
+
     def _read_error(self):
         code = self._port.read_error()
         return ControllerError(code, 'ERR?') if code else None
@@ -251,12 +263,21 @@ class GCSController(_PolledAxis):
         self._move(steps, lambda: self._accepted_unless_refused(lambda: self._port.move(self.to_units(steps))))
 
     def home(self):
-        """Starts the reference run configured by reference_mode (servo on, RON 1 first)."""
-        self.enable_servo()
-        self._port.set_reference_mode(True)
-        self._accepted_unless_refused(lambda: self._port.reference(self._reference_mode))
+        """Starts the reference run configured by reference_mode (servo on, RON 1 first).
+
+        A stop that arrives during these steps (error 10 in one of their checks, or sent
+        between them) ends the sequence: the reference run is then not started at all."""
+        stops = self._stops_sent
         self._target_unknown = True
         self._forget_last_poll()
+        try:
+            self.enable_servo()
+            self._port.set_reference_mode(True)
+            if self._stops_sent == stops:
+                self._port.reference(self._reference_mode)
+        except ControllerError as e:
+            if e.code != STOPPED_BY_COMMAND:
+                raise
 
     def enable_servo(self):
         if not self._port.servo():

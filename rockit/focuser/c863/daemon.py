@@ -31,7 +31,7 @@ import Pyro4
 from . import site, systemd
 from .config import Config, ConfigError
 from .constants import CommandStatus, FocuserStatus
-from .controller import IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
+from .controller import FOLLOWING_ERRORS, IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
 from .gcs import ControllerError, GCSError, PortError, ReplyTimeout
 
 log = logging.getLogger('c863_focusd')
@@ -45,7 +45,6 @@ FAST_POLL_DELAY = 0.005
 STOP_CONFIRM_TIMEOUT = 10.0
 # Largest step count accepted as an argument (the controller's positions are 32-bit).
 MAX_STEPS = 2 ** 31 - 1
-FOLLOWING_ERRORS = (1024, -1024)
 # Largest Pyro message accepted, in bytes. Pyro otherwise buffers whatever size a header
 # announces (up to 2 GB, from anyone who can connect); a status report is under 1 KiB.
 MAX_PYRO_MESSAGE = 64 * 1024
