@@ -185,7 +185,7 @@ def test_an_error_read_after_a_silent_poll_is_shown(start_ready):
     # The poll now waits 1 s for its reply, then asks ERR? to tell silence from refusal.
     simulator.inject_error(555)
     simulator.mute(False)
-    status = daemon.wait_for_status(lambda r: (r.get('last_error') or {}).get('code') == 555, 5,
+    status = daemon.wait_for_status(lambda r: (r.get('last_error') or {}).get('code') == 555, 3,
                                     'error 555 in the status')
     assert status['status_label'] == 'IDLE'
 
