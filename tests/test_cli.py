@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from conftest import (FOCUS_SCRIPT, ROOT, subprocess_env,
+from conftest import (FOCUS_SCRIPT, ROOT, spare_test_daemon, subprocess_env,
                       wait_until)
 from rockit.focuser.c863 import cli
 from rockit.focuser.c863.config import Config, ConfigError
@@ -243,26 +243,19 @@ def test_a_bad_config_gives_the_same_one_line_error_as_the_daemon(content, tmp_p
 def absent_daemon_config(tmp_path):
     """A config naming a daemon address on which nobody can listen while the test runs.
 
-    The port is bound (so no other process can take it) but not listening, so connecting to
-    it is refused, exactly as when c863_focusd is not running.
+    The port is claimed like every test daemon's (so no concurrent test run uses it) and bound
+    but not listening, so connecting to it is refused, exactly as when c863_focusd is not running.
     """
     with open(ROOT / 'config' / 'test.json') as file:
         config = json.load(file)
-    for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
+    with spare_test_daemon() as (name, uri):
         entry = getattr(daemons, name)
-        blocker = socket.socket()
-        try:
+        with socket.socket() as blocker:
             blocker.bind((entry.host, entry.port))
-        except OSError:
-            blocker.close()
-            continue
-        config['daemon'] = name
-        path = tmp_path / 'absent.json'
-        path.write_text(json.dumps(config))
-        yield path, f'PYRO:{entry.name}@{entry.host}:{entry.port}'
-        blocker.close()
-        return
-    pytest.fail('every localhost_test port is in use')
+            config['daemon'] = name
+            path = tmp_path / 'absent.json'
+            path.write_text(json.dumps(config))
+            yield path, uri
 
 
 @pytest.mark.parametrize('args', [('status',), ('json',), ('set', '100'), ('offset', '-100'), ('home',),
