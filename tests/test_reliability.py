@@ -174,8 +174,6 @@ def test_mute_during_a_move_is_reported_and_recovers(start_ready):
     assert motion_commands(simulator) == ['MOV 1 24.0']
 
 
-@pytest.mark.xfail(strict=True, reason='daemon bug: an error read by the silence check of a timed-out '
-                   'poll is logged as "controller refused \'#4\'" but never shown in the status (see report)')
 def test_an_error_read_after_a_silent_poll_is_shown(start_ready):
     daemon = start_ready(serial_timeout=1)
     simulator = daemon.simulator

@@ -452,6 +452,13 @@ class FocuserDaemon:
             with self._lock:
                 self._lose_link(str(e))
             return
+        except ControllerError as e:
+            # A query went unanswered and ERR? then held an error: the link works and the
+            # error is news (it may also be one raised while the controller was silent).
+            with self._lock:
+                self._record_error(e)
+                self._publish()
+            return
         except GCSError as e:
             with self._lock:
                 self._failed_polls += 1
