@@ -401,9 +401,7 @@ class FocuserDaemon:
         try:
             return action()
         except ControllerError as e:
-            with self._lock:
-                self._record_error(e)
-                self._publish()
+            self._show_error(e)
             return CommandStatus.ControllerError
         except GCSError as e:
             with self._lock:
@@ -412,6 +410,11 @@ class FocuserDaemon:
         except Exception as e:  # pylint: disable=broad-except
             self._unexpected(e)
             return CommandStatus.Failed
+
+    def _show_error(self, error):
+        with self._lock:
+            self._record_error(error)
+            self._publish()
 
     def _unexpected(self, error):
         """A failure that is not the protocol's (a bug, or a device answering absurd values):
@@ -455,9 +458,7 @@ class FocuserDaemon:
         except ControllerError as e:
             # A query went unanswered and ERR? then held an error: the link works and the
             # error is news (it may also be one raised while the controller was silent).
-            with self._lock:
-                self._record_error(e)
-                self._publish()
+            self._show_error(e)
             return
         except GCSError as e:
             with self._lock:
