@@ -29,8 +29,10 @@ from rockit.focuser.c863.site import daemons
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % cli.PROGRESS_BAR_WIDTH)
-# Commands the simulator sees only when something asks the axis to move, home or stop.
-MOTION_COMMANDS = re.compile(r'^\s*(\d+\s+)?(MOV|MVR|FRF|FNL|FPL|HLT|STP|SVO|POS)\b|\x18', re.I)
+# Commands the simulator sees only when something asks the axis to move, home or stop: the
+# mnemonic followed by its arguments or the line's end, never by '?' (the daemon's polls ask
+# `POS? 1`, `SVO? 1` and `FRF? 1` at any time).
+MOTION_COMMANDS = re.compile(r'^\s*(\d+\s+)?(MOV|MVR|FRF|FNL|FPL|HLT|STP|SVO|POS)(\s|$)|\x18', re.I)
 COMMAND_TIMEOUT = 60
 
 

@@ -6,6 +6,7 @@ timeout: replies come in order, so if the next query's reply is the first thing 
 the earlier request produced none.
 """
 import math
+import re
 import statistics
 import time
 
@@ -15,6 +16,7 @@ import serial
 from rockit.focuser.c863.simulator import Simulator
 
 FAST = {'baud': 115200, 'velocity': 10.0, 'reference_velocity': 5.0}
+REPLY_END = re.compile(rb'(?<! )\n')  # PI's framing: a LF after a space means more lines follow
 
 
 class Client:
@@ -22,6 +24,7 @@ class Client:
 
     def __init__(self, device, baud=115200):
         self.port = serial.serial_for_url(device, baudrate=baud, timeout=0.02, exclusive=True)
+        self._received = b''  # read from the port but not yet returned: the next replies
 
     def close(self):
         self.port.close()
@@ -30,14 +33,18 @@ class Client:
         self.port.write(data)
 
     def reply(self, timeout=2.0):
-        """Bytes up to a LF not preceded by a space: one complete (possibly multi-line) reply."""
-        data = b''
+        """Bytes up to the first LF not preceded by a space: one complete (possibly multi-line)
+        reply. Bytes after it (pipelined replies that arrived in the same read) are kept for
+        the next call."""
         deadline = time.monotonic() + timeout
-        while not (data.endswith(b'\n') and not data.endswith(b' \n')):
+        while True:
+            end = REPLY_END.search(self._received)
+            if end:
+                reply, self._received = self._received[:end.end()], self._received[end.end():]
+                return reply
             if time.monotonic() > deadline:
-                raise TimeoutError(f'incomplete reply after {timeout} s: {data!r}')
-            data += self.port.read(max(1, self.port.in_waiting))
-        return data
+                raise TimeoutError(f'incomplete reply after {timeout} s: {self._received!r}')
+            self._received += self.port.read(max(1, self.port.in_waiting))
 
     def ask(self, request):
         """Sends a query and returns its reply as text."""
