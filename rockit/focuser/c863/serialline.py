@@ -15,8 +15,11 @@ layers' errors), so the caller can tell apart:
                    close the port and open it again.
 The protocol layers add ControllerError: the controller refused something and said why.
 """
+import errno
+import grp
 import logging
 import math
+import os
 import threading
 from contextlib import contextmanager
 
@@ -110,6 +113,11 @@ class SerialLine:
                 stopbits=serial.STOPBITS_ONE, xonxoff=False, rtscts=False, dsrdtr=False,
                 timeout=timeout, write_timeout=timeout, exclusive=True)
         except (serial.SerialException, OSError, ValueError) as error:
+            if getattr(error, 'errno', None) == errno.EACCES:
+                # The daemon runs as its own user, which reaches the port through the device's
+                # group (dialout, set by the udev rule): say so instead of pyserial's errno text.
+                raise PortError(url, f"permission denied on {url}: is the daemon's user in the "
+                                     f'{self._group_of(url)} group?') from error
             raise PortError(url, f'cannot open: {error}') from error
         try:
             port.reset_input_buffer()
@@ -117,6 +125,14 @@ class SerialLine:
             port.close()
             raise PortError(url, f'cannot discard stale input: {error}') from error
         return port
+
+    @staticmethod
+    def _group_of(device):
+        """The group that owns a device node (whose members may open it), dialout if unknown."""
+        try:
+            return grp.getgrgid(os.stat(device).st_gid).gr_name
+        except (OSError, KeyError):
+            return 'dialout'
 
     def close(self):
         """Releases the port. Safe to call twice; later calls on this object raise PortError."""
