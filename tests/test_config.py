@@ -341,7 +341,7 @@ def free_port():
         return probe.getsockname()[1]
 
 
-LAUNCH_ECHO = '''
+SERVE_ECHO = '''
 import sys
 import Pyro4
 from rockit.focuser.c863 import site
@@ -354,7 +354,10 @@ class Echo:
     def not_exposed(self):
         return 'leaked'
 
-site.PyroDaemon('test_echo_daemon', '127.0.0.1', int(sys.argv[1])).launch(Echo())
+Pyro4.config.REQUIRE_EXPOSE = True
+with Pyro4.Daemon(host='127.0.0.1', port=int(sys.argv[1])) as pyro:
+    pyro.register(Echo(), objectId='test_echo_daemon')
+    pyro.requestLoop()
 '''
 
 
@@ -365,11 +368,11 @@ def python(script, *args, pythonpath=str(REPO), **popen):
 
 
 @pytest.fixture
-def launched_echo():
-    """A real process that launch()es an Echo object on a free port; yields its daemon entry."""
+def echo_entry():
+    """A real process serving an Echo object on a free port; yields a daemon entry for it."""
     port = free_port()
-    process = python(LAUNCH_ECHO, port)
-    yield site.PyroDaemon('test_echo_daemon', '127.0.0.1', port)
+    process = python(SERVE_ECHO, port)
+    yield site.DaemonEntry('test_echo_daemon', '127.0.0.1', port)
     process.kill()
     process.wait()
 
@@ -387,9 +390,9 @@ def call_when_listening(entry, deadline_seconds=10):
             time.sleep(0.05)
 
 
-def test_launch_serves_only_exposed_methods(launched_echo):
-    assert call_when_listening(launched_echo) == 'pong'
-    with launched_echo.connect() as proxy, pytest.raises(AttributeError):
+def test_entry_connects_to_exposed_methods_only(echo_entry):
+    assert call_when_listening(echo_entry) == 'pong'
+    with echo_entry.connect() as proxy, pytest.raises(AttributeError):
         proxy.not_exposed()
 
 
@@ -404,8 +407,6 @@ class _Entry:
     def __init__(self, name, host, port):
         self.name, self.host, self.port = name, host, port
     def connect(self, timeout=None):
-        raise NotImplementedError
-    def launch(self, obj):
         raise NotImplementedError
 
 daemons = types.SimpleNamespace(some_focuser=_Entry('some_focuser_daemon', IP.SomeTelescopeTCS, 9123))

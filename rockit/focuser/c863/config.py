@@ -111,7 +111,7 @@ class ConfigError(Exception):
 class Config:
     """A validated focuser config; every value is an attribute.
 
-    `daemon` is the daemon entry (with .connect(timeout=None) and .launch(obj), as in
+    `daemon` is the daemon entry (with .connect(timeout=None), as in
     rockit.common.daemons) and `daemon_name` the name written in the file; `control_ips` are the
     addresses of `control_machines`. Durations are floats in seconds, positions integer steps.
     `protocol` is 'gcs' or 'native'; `reference_mode` is always set (the protocol's default if the
@@ -142,6 +142,33 @@ class Config:
         self.protocol = values['protocol']
         self.reference_mode = values['reference_mode']
         self.reference_position = values['reference_position']
+
+
+class ClientConfig:
+    """What the focus command needs from the config: `daemon` (the entry) and `daemon_name`.
+
+    The focus command runs often and its start-up is measured, while the full schema check
+    costs more than the rest of the command (jsonschema's import alone). So the client checks
+    only the file's shape and the key it uses: readable JSON, an object, no unknown key, no
+    missing key, a known daemon name. Only when that finds something wrong does it run the full
+    validation, so the error is the daemon's own one line. The values the client does not use
+    are checked in full by the daemon, which refuses to start on a bad file. Raises ConfigError.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path)
+        document = _read_document(self.path)
+        if not _fits_client(document):
+            Config(self.path)  # raises the ConfigError that names the first problem
+        self.daemon_name = document['daemon']
+        self.daemon = site.find_daemon(self.daemon_name)
+
+
+def _fits_client(document):
+    """True when the document passes every check the focus command relies on (see ClientConfig)."""
+    return (isinstance(document, dict) and document.keys() <= PROPERTIES.keys()
+            and all(key in document for key in SCHEMA['required'])
+            and site.find_daemon(document['daemon']) is not None)
 
 
 def _read_document(path):

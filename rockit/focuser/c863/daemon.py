@@ -11,16 +11,11 @@ Threads and who may touch what:
 
 The state shown to users is derived from facts in one place, _derive_status().
 """
-import argparse
 import contextlib
-import ctypes
 import datetime
 import logging
 import queue
 import reprlib
-import signal
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -28,8 +23,7 @@ from dataclasses import replace
 
 import Pyro4
 
-from . import site, systemd
-from .config import Config, ConfigError
+from . import systemd
 from .constants import CommandStatus, FocuserStatus
 from .controller import FOLLOWING_ERRORS, IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
 from .gcs import ControllerError, GCSError, PortError, ReplyTimeout
@@ -45,15 +39,29 @@ FAST_POLL_DELAY = 0.005
 STOP_CONFIRM_TIMEOUT = 10.0
 # Largest step count accepted as an argument (the controller's positions are 32-bit).
 MAX_STEPS = 2 ** 31 - 1
-# Largest Pyro message accepted, in bytes. Pyro otherwise buffers whatever size a header
-# announces (up to 2 GB, from anyone who can connect); a status report is under 1 KiB.
-MAX_PYRO_MESSAGE = 64 * 1024
-# Seconds a new Pyro client has to complete its handshake (it takes a client milliseconds).
-PYRO_HANDSHAKE_TIMEOUT = 2.0
-# Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
-EXIT_CONFIG_ERROR = 78
-# Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
-EXIT_UNAVAILABLE = 69
+
+
+_caller = threading.local()
+
+
+@contextlib.contextmanager
+def calling_from(address):
+    """Names the caller's IP address, for the access check and the log, while a caller that
+    is not a Pyro client (the Alpaca server) calls the methods below on this thread."""
+    _caller.address = address
+    try:
+        yield
+    finally:
+        del _caller.address
+
+
+def caller_address():
+    """The IP address of whoever called the method running on this thread, or None."""
+    address = getattr(_caller, 'address', None)
+    if address is None:
+        peer = getattr(Pyro4.current_context, 'client_sock_addr', None)
+        address = peer[0] if peer else None
+    return address
 
 
 def utc_now():
@@ -186,13 +194,11 @@ class FocuserDaemon:
 
     def _client_allowed(self):
         """Control comes only from control_machines; an unknown peer address is refused."""
-        address = getattr(Pyro4.current_context, 'client_sock_addr', None)
-        return bool(address) and address[0] in self._config.control_ips
+        return caller_address() in self._config.control_ips
 
-    def _log_command(self, name, args):
-        address = getattr(Pyro4.current_context, 'client_sock_addr', None)
-        client = address[0] if address else 'unknown client'
-        log.info('%s%s requested by %s', name, reprlib.repr(tuple(args)), client)
+    @staticmethod
+    def _log_command(name, args):
+        log.info('%s%s requested by %s', name, reprlib.repr(tuple(args)), caller_address() or 'unknown client')
 
     def _result(self, name, code):
         level = logging.INFO if code == CommandStatus.Succeeded else logging.WARNING
@@ -675,110 +681,3 @@ class FocuserDaemon:
     def _feed_watchdog(self):
         if self._watchdog:
             systemd.notify('WATCHDOG=1')
-
-
-# ---- serving --------------------------------------------------------------------------------
-
-def configure_pyro():
-    """Only exposed methods, and never pickle: a Pyro client must not run code in the daemon."""
-    Pyro4.config.REQUIRE_EXPOSE = True
-    Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent', 'json', 'marshal'}
-    Pyro4.config.DETAILED_TRACEBACK = False
-    Pyro4.config.MAX_MESSAGE_SIZE = MAX_PYRO_MESSAGE
-
-
-class PyroDaemon(Pyro4.Daemon):
-    """A Pyro4 daemon whose connection handshake is bounded in time.
-
-    Pyro4 waits for a new client's handshake without a timeout, and when every worker thread
-    is taken it does so in its accept loop: one client that connects and never speaks would
-    lock every other client out, status callers included. Connections that completed their
-    handshake keep Pyro's defaults (no timeout), because telescope software holds proxies for
-    long and calls move() for minutes. Pyro4 4.82 is final (archived), so overriding its
-    _handshake is a stable hook.
-    """
-
-    def _handshake(self, conn, denied_reason=None):
-        previous = conn.timeout
-        conn.timeout = PYRO_HANDSHAKE_TIMEOUT
-        try:
-            return super()._handshake(conn, denied_reason)
-        finally:
-            conn.timeout = previous
-
-
-def serve(config):
-    """Serves the focuser over Pyro until SIGTERM or SIGINT, then stops motion and closes.
-
-    Returns the exit status: 0 after a signal, EXIT_UNAVAILABLE if the Pyro port cannot be had.
-    """
-    configure_pyro()
-    try:
-        pyro = PyroDaemon(host=config.daemon.host, port=config.daemon.port)
-    except OSError as e:
-        log.error('cannot serve on %s:%d: %s (is another c863_focusd running, or is this not %s?)',
-                  config.daemon.host, config.daemon.port, e.strerror or e, config.daemon.host)
-        return EXIT_UNAVAILABLE
-    focuser = FocuserDaemon(config)
-    focuser.start()
-    signal.signal(signal.SIGTERM, _exit_on_signal)
-    try:
-        with pyro:
-            pyro.register(focuser, objectId=config.daemon.name)
-            log.info('serving PYRO:%s@%s:%d for %s', config.daemon.name, config.daemon.host,
-                     config.daemon.port, ', '.join(config.control_ips))
-            systemd.notify('READY=1')
-            pyro.requestLoop()
-    except (KeyboardInterrupt, SystemExit):
-        log.info('exiting on signal')
-    finally:
-        focuser.close()
-    return 0
-
-
-def _exit_on_signal(signum, _frame):
-    raise SystemExit(128 + signum)
-
-
-@contextlib.contextmanager
-def built_in_simulator(config):
-    """Runs the simulator in a child process on a pty and points the config at it.
-
-    The child is told to die with us (PR_SET_PDEATHSIG), so no simulator outlives its daemon.
-    """
-    def die_with_parent():
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-    command = [sys.executable, '-m', 'rockit.focuser.c863.simulator', '--pty',
-               '--baud', str(config.serial_baud), '--address', str(config.controller_address),
-               '--protocol', config.protocol]
-    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-                             preexec_fn=die_with_parent)
-    try:
-        device = child.stdout.readline().strip()
-        if not device:
-            raise RuntimeError(f'the simulator did not start (exit status {child.wait()})')
-        log.info('simulated C-863 on %s', device)
-        config.serial_port = device
-        yield
-    finally:
-        child.terminate()
-        child.wait(timeout=5)
-
-
-def main(argv=None):
-    """c863_focusd [--simulate] CONFIG: the entry point of the thin script."""
-    parser = argparse.ArgumentParser(prog='c863_focusd', description='PI C-863 focuser daemon')
-    parser.add_argument('config', help='JSON configuration file, e.g. /etc/focusd/onemetre.json')
-    parser.add_argument('--simulate', action='store_true',
-                        help='run against a built-in simulated C-863 instead of serial_port')
-    args = parser.parse_args(argv)
-    try:
-        config = Config(args.config)
-    except ConfigError as e:
-        print(f'c863_focusd: {e}', file=sys.stderr)
-        return EXIT_CONFIG_ERROR
-    log.addHandler(site.ObservatoryLogHandler(config.log_name))
-    log.setLevel(logging.INFO)
-    with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
-        return serve(config)

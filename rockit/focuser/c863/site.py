@@ -6,7 +6,7 @@ rockit daemon. Where rockit.common is not installed (a developer's laptop, CI) a
 of the same shape stands in, holding the names this project's own configs and tests use.
 
 Exports:
-  daemons   attribute per daemon: an entry with .name .host .port .connect() .launch()
+  daemons   attribute per daemon: an entry with .name .host .port .connect()
   IP        class attribute per machine name: its IP address string
   log       .info/.warning/.error(table, message)
   HAVE_ROCKIT_COMMON   True when the three above come from rockit.common
@@ -33,8 +33,8 @@ except ModuleNotFoundError as error:
 DEFAULT_PROXY_TIMEOUT = 5
 
 
-class PyroDaemon:
-    """Where one Pyro daemon listens, and how to reach or start it (the rockit.common shape)."""
+class DaemonEntry:
+    """Where one Pyro daemon listens, and how to reach it (the shape of rockit.common's entries)."""
 
     def __init__(self, name, host, port, default_timeout=DEFAULT_PROXY_TIMEOUT):
         self.name = name
@@ -47,7 +47,7 @@ class PyroDaemon:
         return f'PYRO:{self.name}@{self.host}:{self.port}'
 
     def __repr__(self):
-        return f'<PyroDaemon {self.uri}>'
+        return f'<DaemonEntry {self.uri}>'
 
     def connect(self, timeout=None):
         """Returns a Pyro4 proxy to the daemon.
@@ -63,14 +63,6 @@ class PyroDaemon:
         elif timeout > 0:
             proxy._pyroTimeout = timeout  # pylint: disable=protected-access
         return proxy
-
-    def launch(self, obj):
-        """Serves obj (only its @Pyro4.expose'd methods) under this daemon's name until the loop ends."""
-        import Pyro4
-        Pyro4.config.REQUIRE_EXPOSE = True
-        with Pyro4.Daemon(host=self.host, port=self.port) as pyro:
-            pyro.register(obj, objectId=self.name)
-            pyro.requestLoop()
 
 
 class _BundledIP:
@@ -113,7 +105,7 @@ class _JournalLog:
 
 
 if not HAVE_ROCKIT_COMMON:
-    daemons = types.SimpleNamespace(**{attribute: PyroDaemon(name, host, port)
+    daemons = types.SimpleNamespace(**{attribute: DaemonEntry(name, host, port)
                                        for attribute, name, host, port in _BUNDLED_DAEMONS})
     IP = _BundledIP
     log = _JournalLog()
@@ -146,7 +138,7 @@ class ObservatoryLogHandler(logging.Handler):
 def _is_daemon_entry(value):
     """True for a daemon entry; rockit.common.daemons also holds modules and classes."""
     return not isinstance(value, type) and all(
-        hasattr(value, attribute) for attribute in ('name', 'host', 'port', 'connect', 'launch'))
+        hasattr(value, attribute) for attribute in ('name', 'host', 'port', 'connect'))
 
 
 def daemon_names():

@@ -1,0 +1,135 @@
+"""Serving the focuser: the hardened Pyro daemon, signals, the built-in simulator and main().
+
+daemon.py is the engine (the poll thread, the state, the methods); this module puts it on the
+network and runs it as a systemd service, so that the engine can be read without the plumbing.
+"""
+import argparse
+import contextlib
+import ctypes
+import logging
+import signal
+import subprocess
+import sys
+
+import Pyro4
+
+from . import site, systemd
+from .config import Config, ConfigError
+from .daemon import FocuserDaemon
+
+log = logging.getLogger('c863_focusd')
+
+# Largest Pyro message accepted, in bytes. Pyro otherwise buffers whatever size a header
+# announces (up to 2 GB, from anyone who can connect); a status report is under 1 KiB.
+MAX_PYRO_MESSAGE = 64 * 1024
+# Seconds a new Pyro client has to complete its handshake (it takes a client milliseconds).
+PYRO_HANDSHAKE_TIMEOUT = 2.0
+# Exit status for a bad configuration (EX_CONFIG): the unit does not restart on it.
+EXIT_CONFIG_ERROR = 78
+# Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
+EXIT_UNAVAILABLE = 69
+
+
+def configure_pyro():
+    """Only exposed methods, and never pickle: a Pyro client must not run code in the daemon."""
+    Pyro4.config.REQUIRE_EXPOSE = True
+    Pyro4.config.SERIALIZERS_ACCEPTED = {'serpent', 'json', 'marshal'}
+    Pyro4.config.DETAILED_TRACEBACK = False
+    Pyro4.config.MAX_MESSAGE_SIZE = MAX_PYRO_MESSAGE
+
+
+class BoundedHandshakePyroDaemon(Pyro4.Daemon):
+    """A Pyro4 daemon whose connection handshake is bounded in time.
+
+    Pyro4 waits for a new client's handshake without a timeout, and when every worker thread
+    is taken it does so in its accept loop: one client that connects and never speaks would
+    lock every other client out, status callers included. Connections that completed their
+    handshake keep Pyro's defaults (no timeout), because telescope software holds proxies for
+    long and calls move() for minutes. Pyro4 4.82 is final (archived), so overriding its
+    _handshake is a stable hook.
+    """
+
+    def _handshake(self, conn, denied_reason=None):
+        previous = conn.timeout
+        conn.timeout = PYRO_HANDSHAKE_TIMEOUT
+        try:
+            return super()._handshake(conn, denied_reason)
+        finally:
+            conn.timeout = previous
+
+
+def serve(config):
+    """Serves the focuser over Pyro until SIGTERM or SIGINT, then stops motion and closes.
+
+    Returns the exit status: 0 after a signal, EXIT_UNAVAILABLE if the Pyro port cannot be had.
+    """
+    configure_pyro()
+    try:
+        pyro = BoundedHandshakePyroDaemon(host=config.daemon.host, port=config.daemon.port)
+    except OSError as e:
+        log.error('cannot serve on %s:%d: %s (is another c863_focusd running, or is this not %s?)',
+                  config.daemon.host, config.daemon.port, e.strerror or e, config.daemon.host)
+        return EXIT_UNAVAILABLE
+    focuser = FocuserDaemon(config)
+    focuser.start()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        with pyro:
+            pyro.register(focuser, objectId=config.daemon.name)
+            log.info('serving PYRO:%s@%s:%d for %s', config.daemon.name, config.daemon.host,
+                     config.daemon.port, ', '.join(config.control_ips))
+            systemd.notify('READY=1')
+            pyro.requestLoop()
+    except (KeyboardInterrupt, SystemExit):
+        log.info('exiting on signal')
+    finally:
+        focuser.close()
+    return 0
+
+
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def built_in_simulator(config):
+    """Runs the simulator in a child process on a pty and points the config at it.
+
+    The child is told to die with us (PR_SET_PDEATHSIG), so no simulator outlives its daemon.
+    """
+    def die_with_parent():
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+    command = [sys.executable, '-m', 'rockit.focuser.c863.simulator', '--pty',
+               '--baud', str(config.serial_baud), '--address', str(config.controller_address),
+               '--protocol', config.protocol]
+    child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+                             preexec_fn=die_with_parent)
+    try:
+        device = child.stdout.readline().strip()
+        if not device:
+            raise RuntimeError(f'the simulator did not start (exit status {child.wait()})')
+        log.info('simulated C-863 on %s', device)
+        config.serial_port = device
+        yield
+    finally:
+        child.terminate()
+        child.wait(timeout=5)
+
+
+def main(argv=None):
+    """c863_focusd [--simulate] CONFIG: the entry point of the thin script."""
+    parser = argparse.ArgumentParser(prog='c863_focusd', description='PI C-863 focuser daemon')
+    parser.add_argument('config', help='JSON configuration file, e.g. /etc/focusd/onemetre.json')
+    parser.add_argument('--simulate', action='store_true',
+                        help='run against a built-in simulated C-863 instead of serial_port')
+    args = parser.parse_args(argv)
+    try:
+        config = Config(args.config)
+    except ConfigError as e:
+        print(f'c863_focusd: {e}', file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    log.addHandler(site.ObservatoryLogHandler(config.log_name))
+    log.setLevel(logging.INFO)
+    with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
+        return serve(config)
