@@ -240,31 +240,27 @@ def move_end(rig, moves, rng):
 # ---- the focus command -------------------------------------------------------------------------
 
 def focus_status(rig, runs):
-    """`focus status` as a person runs it: a whole new process, median wall time."""
+    """`focus status` as a person runs it (a whole new process), as a ratio of medians to its floor.
+
+    The floor is a bare `python3 -c 'import Pyro4'`: no client can do less than start Python and
+    load Pyro. The two alternate, so both see the same load on a shared machine.
+    """
     env = script_env(FOCUSD_CONFIG_PATH=str(rig.config_path))
-    command = [sys.executable, str(FOCUS_SCRIPT), 'status']
-    durations = []
+    commands = {'focus': [sys.executable, str(FOCUS_SCRIPT), 'status'],
+                'floor': [sys.executable, '-c', 'import Pyro4']}
+    durations = {'focus': [], 'floor': []}
     for _ in range(runs):
-        began = time.monotonic()
-        result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-        durations.append(time.monotonic() - began)
-        if result.returncode != 0 or 'Focuser is' not in result.stdout:
-            raise RuntimeError(f'focus status failed ({result.returncode}): {result.stdout}{result.stderr}')
-    bare = statistics.median(_interpreter_start_times(runs))
-    return Figure('focus_status_median', '`focus status` whole command, median wall time', rig.baud,
-                  ms(statistics.median(durations)), 'ms', 150.0, 0.0,
-                  'none on the wire (the report is cached)', len(durations),
-                  f'of which bare python3 start-up {ms(bare):.0f} ms')
-
-
-def _interpreter_start_times(runs):
-    """Wall times of `python3 -c pass`: the part of any command-line tool's time that is not ours."""
-    times = []
-    for _ in range(runs):
-        began = time.monotonic()
-        subprocess.run([sys.executable, '-c', 'pass'], check=True)
-        times.append(time.monotonic() - began)
-    return times
+        for name, command in commands.items():
+            began = time.monotonic()
+            result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+            durations[name].append(time.monotonic() - began)
+            if result.returncode != 0 or (name == 'focus' and 'Focuser is' not in result.stdout):
+                raise RuntimeError(f'{name} failed ({result.returncode}): {result.stdout}{result.stderr}')
+    focus, floor = (statistics.median(durations[name]) for name in ('focus', 'floor'))
+    return Figure('focus_status_median', "`focus status` median wall time, % of bare `import Pyro4`",
+                  rig.baud, 100.0 * focus / floor, '%', 140.0, 100.0,
+                  "a bare `python3 -c 'import Pyro4'` in the same run", len(durations['focus']),
+                  f'medians: focus status {ms(focus):.0f} ms, bare import Pyro4 {ms(floor):.0f} ms')
 
 
 # ---- the idle daemon ---------------------------------------------------------------------------

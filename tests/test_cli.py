@@ -239,6 +239,16 @@ def test_a_bad_config_gives_the_same_one_line_error_as_the_daemon(content, tmp_p
     assert str(path) in result.stderr
 
 
+def test_a_good_config_is_read_without_the_schema_validator(daemon):
+    """The client checks only what it uses (ClientConfig): its start-up is what people wait for."""
+    result = focus('json', config_path=daemon.config_path, PYTHONPROFILEIMPORTTIME='1')
+    assert result.returncode == 0, result.stderr
+    imported = [line.rsplit('|', 1)[-1].strip() for line in result.stderr.splitlines()
+                if line.startswith('import time:')]
+    assert 'Pyro4' in imported
+    assert [name for name in imported if name.split('.')[0] == 'jsonschema'] == []
+
+
 # --- the daemon is not there ---------------------------------------------------------------------
 
 @pytest.fixture

@@ -66,9 +66,13 @@ def find_config_path():
 
 
 def load_config():
-    """Returns the Config for this run; raises ConfigLookupError or ConfigError (one clear line)."""
-    from .config import Config
-    return Config(find_config_path())
+    """Returns the ClientConfig for this run; raises ConfigLookupError or ConfigError (one line).
+
+    ClientConfig, not Config: the full schema check would cost more than the rest of the command,
+    and the client only needs the daemon's address (see ClientConfig).
+    """
+    from .config import ClientConfig
+    return ClientConfig(find_config_path())
 
 
 def daemon_address(config):
