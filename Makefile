@@ -7,6 +7,7 @@
 #   make clean             remove the build directory and the RPMs built here
 #   make test              install what the tests need and run the whole test suite
 #                          (PYTHON=python3.9 to run it on another interpreter)
+#   make simulate          install what the daemon needs and run it on the built-in simulator
 #
 # BUILDDIR (default build/) holds the private rpmbuild tree; `make BUILDDIR=/tmp/x RPMDIR=/tmp/y`
 # builds without writing into the working tree.
@@ -16,6 +17,7 @@ VERSION := $(shell date --utc +%Y%m%d%H%M%S)
 BUILDDIR ?= build
 RPMDIR ?= .
 PYTHON ?= python3
+PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check -e
 
 # What the spec installs, and nothing else (no tests, no caches).
 SOURCES := setup.py rockit c863_focusd focus completion/focus config/onemetre.json \
@@ -28,7 +30,7 @@ TARBALL = $(TOPDIR)/SOURCES/$(NAME)-$(VERSION).tar.gz
 # so it would reject the spec's BuildRequires. Only there is rpmbuild told not to check them.
 RPM_NODEPS := $(shell rpm -q --quiet --whatprovides python3 2> /dev/null || echo --nodeps)
 
-.PHONY: all rpms check-rpmbuild install clean test test-deps
+.PHONY: all rpms check-rpmbuild install clean test test-deps simulate
 
 all: rpms
 
@@ -80,4 +82,18 @@ test-deps:
 	    else dnf install -y -q rpm-build; fi
 	@command -v rpmbuild > /dev/null || { echo "rpmbuild not found: as root, install the rpm" \
 	    "package (Debian) or rpm-build (Rocky), then run make test again" >&2; exit 1; }
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PIP_INSTALL) '.[test]'
+
+# The README's first command: what the daemon and focus need (test-deps' install without the
+# test tools, skipped when they are there already), then the daemon on the built-in simulator
+# with config/test.json in the foreground until Ctrl-C. focus needs the same Python: in a
+# virtual environment, the hint says to activate it in the other shell.
+simulate:
+	@$(PYTHON) -c 'import Pyro4, serial, jsonschema' 2> /dev/null || $(PIP_INSTALL) .
+	@venv=$$($(PYTHON) -c 'import sys; print(sys.prefix if sys.prefix != sys.base_prefix else "")'); \
+	echo "c863_focusd on the built-in simulator (config/test.json); Ctrl-C stops it."; \
+	echo "Talk to it from another shell, in $(CURDIR):"; \
+	if [ -n "$$venv" ]; then echo "    . $$venv/bin/activate"; fi; \
+	echo "    FOCUSD_CONFIG_PATH=config/test.json ./focus status"; \
+	echo "and likewise focus init, home, set 120000, offset -500, stop, json, kill."
+	$(PYTHON) c863_focusd --simulate config/test.json
