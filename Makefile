@@ -20,11 +20,13 @@ PYTHON ?= python3
 PIP_INSTALL = $(PYTHON) -m pip install --quiet --disable-pip-version-check -e
 
 # What the spec installs, and nothing else (no tests, no caches).
-SOURCES := setup.py rockit c863_focusd focus completion/focus config/onemetre.json \
-           c863_focusd@.service 10-onemetre-redfocuser.rules
+SOURCES := pyproject.toml setup.cfg setup.py VERSION LICENSE README.md rockit c863_focusd focus \
+           completion/focus config/onemetre.json c863_focusd@.service c863_focusd.sysusers \
+           10-onemetre-redfocuser.rules
 
 TOPDIR = $(abspath $(BUILDDIR))/rpmbuild
 TARBALL = $(TOPDIR)/SOURCES/$(NAME)-$(VERSION).tar.gz
+STAGE = $(abspath $(BUILDDIR))/python/$(NAME)-$(VERSION)
 
 # Debian's rpm database is empty: it cannot see the python3 and setuptools that dpkg installed,
 # so it would reject the spec's BuildRequires. Only there is rpmbuild told not to check them.
@@ -50,38 +52,63 @@ check-rpmbuild:
 	@command -v rpmbuild > /dev/null || { echo "rpmbuild not found: install the rpm package" \
 	    "(Debian: apt-get install rpm; Rocky: dnf install rpm-build)" >&2; exit 1; }
 
-# The same setuptools install as the spec, but the module goes where $(PYTHON) installs local
-# packages. The unit starts /usr/bin/c863_focusd, so the scripts go to /usr/bin regardless.
-# --root (even "/") makes setuptools install plain files rather than an egg.
+# The same pip install of a wheel as the spec, but the module goes where $(PYTHON) installs
+# local packages; it carries this build's version, from a copy of the sources (the working tree
+# keeps its development version). The unit starts /usr/bin/c863_focusd, so the scripts, whose
+# shebang is $(PYTHON), move to /usr/bin.
 install: $(SOURCES)
-	mkdir -p $(BUILDDIR)/python
-	$(PYTHON) setup.py egg_info --egg-base $(BUILDDIR)/python build --build-base $(BUILDDIR)/python \
-	    install --root "$(DESTDIR)/" --install-scripts /usr/bin
+	@$(PYTHON) -c 'import setuptools, wheel' 2> /dev/null || { echo "make install needs" \
+	    "setuptools and wheel for $(PYTHON) ($(PYTHON) -m pip install setuptools wheel;" \
+	    "Rocky: dnf install python3-setuptools python3-wheel)" >&2; exit 1; }
+	rm -rf $(STAGE)
+	mkdir -p $(STAGE)
+	tar --create --exclude=__pycache__ --exclude='*.pyc' $(SOURCES) | tar --extract -C $(STAGE)
+	echo $(VERSION) > $(STAGE)/VERSION
+	$(PYTHON) -m pip install --no-deps --no-index --no-build-isolation --disable-pip-version-check \
+	    --no-warn-script-location --root "$(DESTDIR)/" $(STAGE)
+	scripts=$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("scripts"))'); \
+	if [ "$$scripts" != /usr/bin ]; then \
+	    install -d $(DESTDIR)/usr/bin && \
+	    mv $(DESTDIR)$$scripts/c863_focusd $(DESTDIR)$$scripts/focus $(DESTDIR)/usr/bin/; \
+	fi
+	install -D -m 0644 c863_focusd.sysusers $(DESTDIR)/usr/lib/sysusers.d/c863_focusd.conf
 	install -D -m 0644 c863_focusd@.service $(DESTDIR)/usr/lib/systemd/system/c863_focusd@.service
-	install -D -m 0644 completion/focus $(DESTDIR)/etc/bash_completion.d/focus
+	install -D -m 0644 completion/focus $(DESTDIR)/usr/share/bash-completion/completions/focus
 	install -d $(DESTDIR)/etc/focusd
 	@echo
-	@echo "Installed the module, c863_focusd, focus, the systemd unit and the bash completion."
+	@echo "Installed the module, c863_focusd, focus, the systemd unit, its user's sysusers.d file"
+	@echo "and the bash completion."
 	@echo "It also needs Pyro4, pyserial and jsonschema"
 	@echo "(Rocky: python3-Pyro4 python3-pyserial python3-jsonschema)."
-	@echo "Next: copy a config to /etc/focusd/<name>.json, run systemctl daemon-reload,"
+	@echo "Next: systemd-sysusers (creates the daemon's user c863_focusd, in dialout),"
+	@echo "copy a config to /etc/focusd/<name>.json, run systemctl daemon-reload,"
 	@echo "then systemctl enable --now c863_focusd@<name>."
 
 clean:
 	rm -rf $(BUILDDIR)
 	rm -f $(RPMDIR)/$(NAME)-*.noarch.rpm $(RPMDIR)/python3-$(NAME)-*.noarch.rpm
 
-# The README's test command, and what CI runs. The RPM check needs rpmbuild: as root it is
-# installed from the distribution (Debian: rpm, Rocky: rpm-build); otherwise we say how.
+# The README's test command, and what CI runs. The packaging checks need rpmbuild, the system
+# python3 that the spec builds with (pip, setuptools, wheel), systemd's tools (systemd-analyze,
+# systemd-sysusers) and rpmlint: as root they are installed from the distribution when missing;
+# otherwise we say what to install.
 test: test-deps
 	$(PYTHON) -m pytest
 
+HAVE_PACKAGING_TOOLS = command -v rpmbuild && command -v systemd-analyze && \
+    command -v systemd-sysusers && command -v rpmlint && /usr/bin/python3 -c 'import setuptools, wheel, pip'
+DEBIAN_PACKAGING_TOOLS = rpm systemd rpmlint python3-pip python3-setuptools python3-wheel
+ROCKY_PACKAGING_TOOLS = rpm-build systemd rpmlint python3-pip python3-setuptools python3-wheel
+
 test-deps:
-	@command -v rpmbuild > /dev/null || [ "$$(id -u)" != 0 ] || \
-	    if command -v apt-get > /dev/null; then apt-get update -qq && apt-get install -y -qq rpm; \
-	    else dnf install -y -q rpm-build; fi
-	@command -v rpmbuild > /dev/null || { echo "rpmbuild not found: as root, install the rpm" \
-	    "package (Debian) or rpm-build (Rocky), then run make test again" >&2; exit 1; }
+	@{ $(HAVE_PACKAGING_TOOLS); } > /dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	    if command -v apt-get > /dev/null; then \
+	        apt-get update -qq && apt-get install -y -qq $(DEBIAN_PACKAGING_TOOLS); \
+	    else dnf install -y -q $(ROCKY_PACKAGING_TOOLS); fi
+	@{ $(HAVE_PACKAGING_TOOLS); } > /dev/null 2>&1 || { echo "the packaging checks need" \
+	    "rpmbuild, systemd-analyze, rpmlint and pip, setuptools and wheel for /usr/bin/python3:" \
+	    "as root, install $(DEBIAN_PACKAGING_TOOLS) (Debian) or $(ROCKY_PACKAGING_TOOLS) (Rocky)," \
+	    "then run make test again" >&2; exit 1; }
 	$(PIP_INSTALL) '.[test]'
 
 # The README's first command: what the daemon and focus need (test-deps' install without the

@@ -25,11 +25,14 @@ CLIENT = 'rockit-focuser-c863-client'
 DATA = 'rockit-focuser-c863-data-onemetre'
 UNIT_PATH = '/usr/lib/systemd/system/c863_focusd@.service'
 RULE_PATH = '/usr/lib/udev/rules.d/10-onemetre-redfocuser.rules'
+SYSUSERS_PATH = '/usr/lib/sysusers.d/c863_focusd.conf'
+COMPLETION_PATH = '/usr/share/bash-completion/completions/focus'
 
 # Files copied verbatim into the packages: the packaged bytes must be the repository's.
 VERBATIM = {
     UNIT_PATH: 'c863_focusd@.service',
-    '/etc/bash_completion.d/focus': 'completion/focus',
+    SYSUSERS_PATH: 'c863_focusd.sysusers',
+    COMPLETION_PATH: 'completion/focus',
     '/etc/focusd/onemetre.json': 'config/onemetre.json',
     RULE_PATH: '10-onemetre-redfocuser.rules',
 }
@@ -92,6 +95,16 @@ class Package:
     def directories(self):
         return {name for name, info in self.files.items() if info['perms'].startswith('d')}
 
+    @property
+    def installed(self):
+        """The files it installs, without its licence and documentation."""
+        return {name for name in self.files
+                if not name.startswith(('/usr/share/licenses/', '/usr/share/doc/'))}
+
+    @property
+    def licences(self):
+        return {name for name in self.regular_files if name.startswith('/usr/share/licenses/')}
+
 
 @pytest.fixture(scope='module')
 def packages(tmp_path_factory):
@@ -118,22 +131,22 @@ def test_make_builds_the_four_noarch_packages_with_a_utc_timestamp_version(packa
     assert {package.arch for package in packages.values()} == {'noarch'}
 
 
-def test_server_package_holds_the_daemon_and_its_unit(packages):
+def test_server_package_holds_the_daemon_its_unit_and_its_user(packages):
     server = packages[SERVER]
-    assert set(server.files) == {'/usr/bin/c863_focusd', UNIT_PATH}
+    assert server.installed == {'/usr/bin/c863_focusd', UNIT_PATH, SYSUSERS_PATH}
     assert server.files['/usr/bin/c863_focusd']['perms'] == '-rwxr-xr-x'
 
 
 def test_client_package_holds_focus_and_its_completion(packages):
     client = packages[CLIENT]
-    assert set(client.files) == {'/usr/bin/focus', '/etc/bash_completion.d/focus'}
+    assert client.installed == {'/usr/bin/focus', COMPLETION_PATH}
     assert client.files['/usr/bin/focus']['perms'] == '-rwxr-xr-x'
 
 
 def test_data_package_holds_the_onemetre_config_and_udev_rule(packages):
     data = packages[DATA]
-    assert set(data.files) == {'/etc/focusd', '/etc/focusd/onemetre.json', RULE_PATH}
-    assert data.directories == {'/etc/focusd'}
+    assert data.installed == {'/etc/focusd', '/etc/focusd/onemetre.json', RULE_PATH}
+    assert data.directories & data.installed == {'/etc/focusd'}
     assert data.files['/etc/focusd/onemetre.json']['flags'] == 'cn', \
         'onemetre.json must be %config(noreplace), so upgrades keep local edits'
 
@@ -148,11 +161,30 @@ def test_module_package_holds_every_module_and_no_namespace_init(packages):
     assert packaged == sources
     assert not {f'{sitelib}/rockit/__init__.py', f'{sitelib}/rockit/focuser/__init__.py'} \
         & set(module.files), 'rockit and rockit.focuser are namespace packages'
-    egg_info = [name for name in module.directories if name.endswith('.egg-info')]
-    assert len(egg_info) == 1 and re.fullmatch(rf'{sitelib}/rockit.focuser.c863-.+', egg_info[0])
-    outside = {name for name in module.files
-               if not name.startswith((f'{sitelib}/rockit', egg_info[0]))}
-    assert not outside
+    [dist_info] = [name for name in module.directories if name.endswith('.dist-info')]
+    outside = {name for name in module.installed
+               if not name.startswith((f'{sitelib}/rockit/focuser/c863', dist_info))}
+    assert outside == {f'{sitelib}/rockit', f'{sitelib}/rockit/focuser'}, 'co-owned directories'
+
+
+def test_module_metadata_carries_the_rpm_version(packages):
+    """pip and importlib.metadata report the version rpm does (not a dead 1.0.0): the
+    dist-info directory is named after the version in its METADATA."""
+    module = packages[MODULE_PACKAGE]
+    [dist_info] = [name for name in module.directories if name.endswith('.dist-info')]
+    sitelib = site_packages_of(module)
+    assert re.fullmatch(rf'{sitelib}/rockit[._]focuser[._]c863-{module.version}\.dist-info',
+                        dist_info)
+    assert f'{dist_info}/METADATA' in module.regular_files
+
+
+def test_every_package_carries_the_gpl3_licence_the_spec_declares(packages):
+    license_text = (REPO / 'LICENSE').read_text()
+    assert 'GNU GENERAL PUBLIC LICENSE' in license_text and 'Version 3, 29 June 2007' in license_text
+    for package in packages.values():
+        [licence] = package.licences
+        assert licence.endswith('/LICENSE')
+        assert rpm_query(package.path, '--qf', '%{LICENSE}') == ['GPL-3.0-only']
 
 
 def site_packages_of(module):
@@ -182,7 +214,7 @@ def module_source(installed_name):
 
 
 @pytest.mark.parametrize('name, declared', [
-    (SERVER, {f'{MODULE_PACKAGE} = {{version}}-1', 'python3-pyserial'}),
+    (SERVER, {f'{MODULE_PACKAGE} = {{version}}-1', 'python3-pyserial', 'systemd'}),
     (CLIENT, {f'{MODULE_PACKAGE} = {{version}}-1'}),
     (MODULE_PACKAGE, {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema'}),
     (DATA, set()),
@@ -243,6 +275,29 @@ def test_unit_is_notify_type_with_a_watchdog_and_restarts_on_failure():
     assert int(unit['Service']['WatchdogSec']) > 0
     assert unit['Service']['Restart'] == 'on-failure'
     assert unit['Install']['WantedBy'] == 'multi-user.target'
+
+
+def test_sysusers_file_creates_the_units_user_in_the_serial_port_group(tmp_path):
+    """What the server RPM's %post does, into an empty root: the user the unit runs as, in
+    the group the udev rule gives /dev/focuser, with no login."""
+    sysusers = shutil.which('systemd-sysusers')
+    if sysusers is None:
+        pytest.fail('systemd-sysusers not found: install the systemd package')
+    (tmp_path / 'etc').mkdir()
+    result = subprocess.run([sysusers, f'--root={tmp_path}', '-'], capture_output=True, text=True,
+                            input=(REPO / 'c863_focusd.sysusers').read_text(), check=False)
+    assert result.returncode == 0, result.stderr
+    service = read_unit()['Service']
+    passwd = {line.split(':')[0]: line.split(':') for line in
+              (tmp_path / 'etc/passwd').read_text().splitlines()}
+    user = passwd[service['User']]
+    assert user[6] == '/usr/sbin/nologin'
+    groups = {line.split(':')[0]: line.split(':') for line in
+              (tmp_path / 'etc/group').read_text().splitlines()}
+    assert groups[service['Group']][2] == user[3], 'the unit\'s Group is the user\'s own group'
+    [rule] = udev_rules()
+    device_group = {key: value for key, _, _, value in parse_udev_rule(rule)}['GROUP']
+    assert groups[device_group][3].split(',') == [service['User']]
 
 
 # udev rule syntax (udev(7)): comma-separated KEY[{attribute}]OPERATOR"value" pairs per line.
@@ -318,12 +373,19 @@ def test_make_install_stages_scripts_unit_completion_and_module(tmp_path):
     assert result.returncode == 0, f'{result.stdout[-3000:]}\n{result.stderr[-3000:]}'
     for script in ('usr/bin/c863_focusd', 'usr/bin/focus'):
         assert os.access(stage / script, os.X_OK), script
-    assert (stage / UNIT_PATH.lstrip('/')).read_bytes() == \
-        (REPO / 'c863_focusd@.service').read_bytes()
-    assert (stage / 'etc/bash_completion.d/focus').is_file()
+    for installed, source in VERBATIM.items():
+        if source != 'config/onemetre.json' and source != '10-onemetre-redfocuser.rules':
+            assert (stage / installed.lstrip('/')).read_bytes() == (REPO / source).read_bytes()
     assert (stage / 'etc/focusd').is_dir()
     installed = list(stage.rglob('rockit/focuser/c863/__init__.py'))
     assert len(installed) == 1
+    [metadata] = stage.rglob('rockit[._]focuser[._]c863-*.dist-info/METADATA')
+    [version] = re.findall(r'^Version: (.+)$', metadata.read_text(), re.MULTILINE)
+    built_at = datetime.strptime(version, '%Y%m%d%H%M%S').replace(tzinfo=timezone.utc)
+    assert abs(datetime.now(timezone.utc) - built_at) < timedelta(hours=1), \
+        f'make install gave the module version {version}, not the UTC time of the build'
+    assert (REPO / 'VERSION').read_text().strip() == '0.dev0', \
+        'make install must not change the checkout, whose version says it is a development one'
 
 
 def test_make_clean_removes_only_what_make_built(tmp_path):
