@@ -13,9 +13,10 @@ import sys
 
 import Pyro4
 
-from . import site, systemd
+from . import systemd
 from .config import Config, ConfigError
 from .daemon import FocuserDaemon
+from .daemonlog import queued_log
 
 log = logging.getLogger('c863_focusd')
 
@@ -73,7 +74,9 @@ def serve(config):
     focuser = FocuserDaemon(config)
     focuser.start()
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    alpaca = None
     try:
+        alpaca = _start_alpaca(config, focuser)
         with pyro:
             pyro.register(focuser, objectId=config.daemon.name)
             log.info('serving PYRO:%s@%s:%d for %s', config.daemon.name, config.daemon.host,
@@ -83,8 +86,21 @@ def serve(config):
     except (KeyboardInterrupt, SystemExit):
         log.info('exiting on signal')
     finally:
+        if alpaca is not None:
+            alpaca.stop()
         focuser.close()
     return 0
+
+
+def _start_alpaca(config, focuser):
+    """The ASCOM Alpaca server, when the config sets alpaca_port (imported only then, so that
+    Falcon is needed only then). If its port cannot be had it says so, and Pyro serves on."""
+    if config.alpaca_port is None:
+        return None
+    from .alpaca import AlpacaServer  # pylint: disable=import-outside-toplevel
+    server = AlpacaServer(config, focuser)
+    server.start()
+    return server
 
 
 def _exit_on_signal(signum, _frame):
@@ -123,13 +139,15 @@ def main(argv=None):
     parser.add_argument('config', help='JSON configuration file, e.g. /etc/focusd/onemetre.json')
     parser.add_argument('--simulate', action='store_true',
                         help='run against a built-in simulated C-863 instead of serial_port')
+    parser.add_argument('--trace', action='store_true',
+                        help='log every serial exchange (bytes both ways, timing) to the journal '
+                             '(as config key trace_serial)')
     args = parser.parse_args(argv)
     try:
         config = Config(args.config)
     except ConfigError as e:
         print(f'c863_focusd: {e}', file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    log.addHandler(site.ObservatoryLogHandler(config.log_name))
-    log.setLevel(logging.INFO)
-    with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
+    with queued_log(config.log_name, trace=args.trace or config.trace_serial), \
+            built_in_simulator(config) if args.simulate else contextlib.nullcontext():
         return serve(config)

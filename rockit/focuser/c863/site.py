@@ -15,7 +15,6 @@ Exports:
 Pyro4 is imported only inside the methods that need it: the focus command loads this module
 on every run and its start-up time is measured.
 """
-import logging
 import types
 
 try:
@@ -109,30 +108,6 @@ if not HAVE_ROCKIT_COMMON:
                                        for attribute, name, host, port in _BUNDLED_DAEMONS})
     IP = _BundledIP
     log = _JournalLog()
-
-
-class ObservatoryLogHandler(logging.Handler):
-    """Sends the daemon's Python log records to `log` under the config's log_name.
-
-    With rockit.common that is the journal and the observatory log; with the stand-in, the
-    journal alone. Either way the daemon logs through the standard logging module only.
-    """
-
-    def __init__(self, table):
-        super().__init__()
-        self._table = table
-
-    def emit(self, record):
-        try:
-            if record.levelno >= logging.ERROR:
-                write = log.error
-            elif record.levelno >= logging.WARNING:
-                write = log.warning
-            else:
-                write = log.info
-            write(self._table, self.format(record))
-        except Exception:  # pylint: disable=broad-except
-            self.handleError(record)
 
 
 def _is_daemon_entry(value):
