@@ -76,6 +76,10 @@ PROPERTIES = {
     # Native only: what DH makes of the reference edge (GCS controllers keep it in parameter 0x16).
     'reference_position': {'type': 'integer', 'minimum': NATIVE_REFERENCE_RANGE[0],
                            'maximum': NATIVE_REFERENCE_RANGE[1], 'default': 0},
+    # Every serial exchange logged to the journal (c863_focusd --trace does the same).
+    'trace_serial': {'type': 'boolean', 'default': False},
+    # The ASCOM Alpaca HTTP server's TCP port, on the daemon's host address; None: no Alpaca.
+    'alpaca_port': {'type': 'integer', 'minimum': 1, 'maximum': 65535, 'default': None},
 }
 
 SCHEMA = {
@@ -142,6 +146,8 @@ class Config:
         self.protocol = values['protocol']
         self.reference_mode = values['reference_mode']
         self.reference_position = values['reference_position']
+        self.trace_serial = values['trace_serial']
+        self.alpaca_port = values['alpaca_port']
 
 
 class ClientConfig:
@@ -216,7 +222,7 @@ def _validated(document, path):
 
     values = {key: document.get(key, schema.get('default')) for key, schema in PROPERTIES.items()}
     values['reference_mode'] = values['reference_mode'] or DEFAULT_REFERENCE_MODES[values['protocol']]
-    problem = _limits_problem(values) or _protocol_problem(values, document)
+    problem = _limits_problem(values) or _protocol_problem(values, document) or _alpaca_problem(values)
     if problem:
         key, text = problem
         raise ConfigError(path, f'{key}: {text}', key)
@@ -233,6 +239,14 @@ def _protocol_problem(values, document):
     if protocol == 'gcs' and 'reference_position' in document:
         return 'reference_position', ('applies only with "protocol": "native" (a GCS controller keeps '
                                       'the reference value in its parameter 0x16)')
+    return None
+
+
+def _alpaca_problem(values):
+    """Returns (key, problem) if the Alpaca port is the daemon's own Pyro port, else None."""
+    port, daemon = values['alpaca_port'], site.find_daemon(values['daemon'])
+    if port is not None and port == daemon.port:
+        return 'alpaca_port', f'{port} is the Pyro port of daemon {values["daemon"]!r}; choose another port'
     return None
 
 

@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import threading
+import time
 from contextlib import contextmanager
 
 import serial
@@ -104,6 +105,7 @@ class SerialLine:
         self.timeout = timeout
         self._log = logging.getLogger(type(self).__module__)
         self._write_lock = threading.Lock()
+        self._written_at = time.monotonic()
         self._serial = self._open(url, baudrate, timeout)
 
     def _open(self, url, baudrate, timeout):
@@ -135,11 +137,15 @@ class SerialLine:
             return 'dialout'
 
     def close(self):
-        """Releases the port. Safe to call twice; later calls on this object raise PortError."""
-        try:
-            self._serial.close()
-        except (serial.SerialException, OSError) as error:
-            self._log.debug('error while closing %s: %s', self.url, error)
+        """Releases the port. Safe to call twice; later calls on this object raise PortError.
+
+        Under the write lock: a stop written from another thread then either goes out before
+        the port closes or finds it closed (PortError), never a closed or reused descriptor."""
+        with self._write_lock:
+            try:
+                self._serial.close()
+            except (serial.SerialException, OSError) as error:
+                self._log.debug('error while closing %s: %s', self.url, error)
 
     def __enter__(self):
         return self
@@ -160,6 +166,15 @@ class SerialLine:
     def _write(self, data):
         with self._write_lock, self._device('write'):
             self._serial.write(data)
+            self._written_at = time.monotonic()
+        self._trace('->', data)
+
+    def _trace(self, direction, data):
+        """The serial trace (c863_focusd --trace): every chunk both ways, with the time since
+        the last write, at DEBUG level, which only the journal receives (daemonlog.py)."""
+        if self._log.isEnabledFor(logging.DEBUG):
+            self._log.debug('%s %s %r (+%.1f ms)', self.url, direction, data,
+                            (time.monotonic() - self._written_at) * 1000)
 
     def _discard_stale_input(self):
         """Drops bytes nobody asked for (e.g. a reply that arrived after its timeout),
@@ -176,4 +191,5 @@ class SerialLine:
             chunk = self._serial.read(max(1, self._serial.in_waiting))
         if not chunk:
             raise ReplyTimeout(command, self.timeout, bytes(received))
+        self._trace('<-', chunk)
         return chunk
