@@ -12,6 +12,7 @@ behind it. Two implementations, chosen by the config key "protocol" (make_contro
 """
 import logging
 import math
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -52,6 +53,8 @@ class ControllerInfo:
     min_steps: int
     max_steps: int
     command_set: str = 'GCS'
+    # Encoder counts per physical unit (GCS 0xE/0xF); None where the command set has no units.
+    counts_per_unit: Optional[float] = None
 
     @property
     def description(self):
@@ -80,6 +83,11 @@ class _PolledAxis:
     The target is the last one commanded, or where the axis comes to rest after a stop, a
     reference run or a reconnect. A stop may come from another thread at any moment, so each
     is counted: a move that a stop overtook does not claim its target.
+
+    The stop bookkeeping (_stops_sent, _target_unknown, _last) is shared by the poll thread
+    and a stopping thread and changes only under _bookkeeping. Invariant: a poll that a stop
+    overlapped (the count changed while it read) neither becomes the base of the next poll
+    nor settles the target, so the poll after a stop always reads the axis afresh.
     """
 
     def __init__(self, url):
@@ -89,6 +97,7 @@ class _PolledAxis:
         self._target = None          # last commanded target, in steps
         self._target_unknown = True  # after a stop, reference run or reconnect: where it rests
         self._stops_sent = 0
+        self._bookkeeping = threading.Lock()
 
     def close(self):
         if self._port is not None:
@@ -97,7 +106,16 @@ class _PolledAxis:
 
     def _forget_last_poll(self):
         """After a command the next poll reads everything, even if the status looks the same."""
-        self._last = None
+        with self._bookkeeping:
+            self._last = None
+
+    def _keep(self, snapshot, stops):
+        """Returns the poll's snapshot, kept as the next poll's base unless a stop was sent
+        since the poll began (stops is the count then)."""
+        with self._bookkeeping:
+            if self._stops_sent == stops:
+                self._last = snapshot
+        return snapshot
 
     def _forget_target(self):
         """After a reconnect nothing is known until the first poll."""
@@ -110,23 +128,29 @@ class _PolledAxis:
         few counts, so then only the status is read until the axis is at rest on target."""
         return fresh or (track_position and (busy or changed)) or (changed and at_rest)
 
-    def _current_target(self, position, at_rest, read_target):
-        """The target for this poll (read_target() asks the controller when nothing else says)."""
-        if self._target_unknown and at_rest:
-            # After a stop, a reference run or a reconnect the axis is where it stopped: that is
-            # the target from now on (the controller's own may hold a fraction of a count).
-            self._target, self._target_unknown = position, False
-        elif self._target is None:
-            self._target = read_target()
-        return self._target
+    def _current_target(self, position, at_rest, read_target, stops):
+        """The target for a poll that began at stop count `stops` (read_target() asks the
+        controller when nothing else says)."""
+        with self._bookkeeping:
+            if self._target_unknown and at_rest and self._stops_sent == stops:
+                # After a stop, a reference run or a reconnect the axis is where it stopped: that
+                # is the target from now on (the controller's own may hold a fraction of a count).
+                self._target, self._target_unknown = position, False
+            target = self._target
+        if target is None:
+            target = read_target()
+            with self._bookkeeping:
+                self._target = target if self._target is None else self._target
+        return target
 
     def _move(self, steps, start):
         """Starts a move with start() and takes steps as the target, unless a stop sent
         meanwhile (from another thread) leaves the axis wherever it comes to rest."""
         stops = self._stops_sent
         start()
-        self._target, self._target_unknown = steps, self._stops_sent != stops
-        self._forget_last_poll()
+        with self._bookkeeping:
+            self._target, self._target_unknown = steps, self._stops_sent != stops
+            self._last = None
 
     def _stop(self, send_stop):
         """Counts the stop, sends it with send_stop(port) from the calling thread, and leaves the
@@ -134,10 +158,11 @@ class _PolledAxis:
         port = self._port
         if port is None:
             raise PortError(self._url, 'closed')
-        self._stops_sent += 1
+        with self._bookkeeping:
+            self._stops_sent += 1
+            self._target_unknown = True
+            self._last = None
         send_stop(port)
-        self._target_unknown = True
-        self._forget_last_poll()
 
 
 class GCSController(_PolledAxis):
@@ -175,7 +200,8 @@ class GCSController(_PolledAxis):
                 self._port.set_servo(True)
             self._latched_error = ControllerError(latched, 'ERR?') if latched else None
             self._forget_target()
-            return ControllerInfo(info[0], info[1], info[2], *sorted((self.to_steps(low), self.to_steps(high))))
+            return ControllerInfo(info[0], info[1], info[2], *sorted((self.to_steps(low), self.to_steps(high))),
+                                  counts_per_unit=self._counts_per_unit)
         except Exception:
             self.close()
             raise
@@ -217,6 +243,7 @@ class GCSController(_PolledAxis):
         read as _position_wanted() says; the reference flag when referencing or servo state
         changed; the error register when #4 flags an error.
         """
+        stops = self._stops_sent
         status = self._port.status_register()
         last = self._last
         fresh = last is None
@@ -228,16 +255,15 @@ class GCSController(_PolledAxis):
             position = self.to_steps(self._port.position())
         else:
             position = last.position
-        target = self._current_target(position, at_rest, lambda: self.to_steps(self._port.target()))
+        target = self._current_target(position, at_rest, lambda: self.to_steps(self._port.target()), stops)
         if fresh or (changed and (status.referencing, status.servo) != (last.referencing, last.servo)):
             referenced = False if status.referencing else self._port.referenced()
         else:
             referenced = last.referenced
         error = self._read_error() if status.error else self._take_latched_error()
 
-        self._last = Snapshot(position, target, status.moving, status.on_target, status.referencing,
-                              referenced, status.servo, error, status.raw)
-        return self._last
+        return self._keep(Snapshot(position, target, status.moving, status.on_target, status.referencing,
+                                   referenced, status.servo, error, status.raw), stops)
 
     @staticmethod
     def _accepted_unless_refused(command):
@@ -414,6 +440,7 @@ class NativeController(_PolledAxis):
         ended, this poll judges it and, if it succeeded, defines the edge (DH), so the snapshot
         already shows the result.
         """
+        stops = self._stops_sent
         status = self._port.status()
         searching = self._searching  # read after TS: stop() clears it before its stop byte goes out
         last = self._last
@@ -432,12 +459,11 @@ class NativeController(_PolledAxis):
             self._search_seen = True
         elif searching and self._search_has_run(position):
             position = self._finish_reference_run(status, position)
-        target = self._current_target(position, at_rest, self._port.target)
+        target = self._current_target(position, at_rest, self._port.target, stops)
         error = self._new_error(status)
 
-        self._last = Snapshot(position, target, moving, status.on_target, status.referencing,
-                              self._referenced, status.servo, error, register)
-        return self._last
+        return self._keep(Snapshot(position, target, moving, status.on_target, status.referencing,
+                                   self._referenced, status.servo, error, register), stops)
 
     def _search_has_run(self, position):
         """A find-edge at rest has run (rather than not started yet) if it was seen running or

@@ -150,17 +150,22 @@ class FocuserDaemon:
 
     @Pyro4.expose
     def stop(self):
-        """Stops any motion or reference run now. Accepted in every state."""
-        self._log_command('stop', ())
+        """Stops any motion or reference run now. Accepted in every state.
+
+        The stop byte goes out before anything is logged: the request is logged after it."""
         if not self._client_allowed():
-            return self._result('stop', CommandStatus.InvalidControlIP)
-        with self._lock:
-            wanted, connected = self._wanted, self._controller is not None
-        if not wanted:
-            return self._result('stop', CommandStatus.NotConnected)
-        if not connected:  # the link is down and being retried: `focus init` would not help
-            return self._result('stop', CommandStatus.CommunicationError)
-        return self._result('stop', self._stop_motion('stop requested'))
+            code = CommandStatus.InvalidControlIP
+        else:
+            with self._lock:
+                wanted, connected = self._wanted, self._controller is not None
+            if not wanted:
+                code = CommandStatus.NotConnected
+            elif not connected:  # the link is down and being retried: `focus init` would not help
+                code = CommandStatus.CommunicationError
+            else:
+                code = self._stop_motion('stop requested')
+        self._log_command('stop', ())
+        return self._result('stop', code)
 
     @Pyro4.expose
     def shutdown(self):
@@ -230,8 +235,9 @@ class FocuserDaemon:
             target = self._snapshot.target + steps if relative else steps
             if not self._within_limits(target):
                 return CommandStatus.PositionOutsideLimits
+            stops = self._stops
         with self._showing('moving'):
-            return self._move_and_wait(target, time.monotonic() + self._config.move_timeout)
+            return self._move_and_wait(target, time.monotonic() + self._config.move_timeout, stops)
 
     def _home(self):
         with self._lock:
@@ -241,12 +247,13 @@ class FocuserDaemon:
                 return CommandStatus.CommunicationError
             if not self._within_limits(self._config.nominal_focus_position):
                 return CommandStatus.PositionOutsideLimits
+            stops = self._stops
         deadline = time.monotonic() + self._config.home_timeout
         with self._showing('homing'):
-            result = self._reference_run(deadline)
+            result = self._reference_run(deadline, stops)
             if result != CommandStatus.Succeeded:
                 return result
-            return self._move_and_wait(self._config.nominal_focus_position, deadline)
+            return self._move_and_wait(self._config.nominal_focus_position, deadline, stops)
 
     def _refusal_for_motion(self):
         """Why a move cannot start now, or None. Lock held."""
@@ -281,9 +288,8 @@ class FocuserDaemon:
                 self._activity = None
                 self._publish()
 
-    def _reference_run(self, deadline):
-        stops = self._stop_count()
-        started = self._in_poll_thread(self._start_reference_run)
+    def _reference_run(self, deadline, stops):
+        started = self._in_poll_thread(lambda: self._start_motion(stops, self._start_reference_run))
         if started != CommandStatus.Succeeded:
             return started
         outcome = self._wait_for_end(deadline, stops, lambda s: not s.referencing and not s.moving)
@@ -296,16 +302,11 @@ class FocuserDaemon:
         log.info('reference run succeeded')
         return CommandStatus.Succeeded
 
-    def _move_and_wait(self, target, deadline):
-        stops = self._stop_count()
-        started = self._in_poll_thread(lambda: self._start_move(target))
+    def _move_and_wait(self, target, deadline, stops):
+        started = self._in_poll_thread(lambda: self._start_motion(stops, lambda c: self._start_move(c, target)))
         if started != CommandStatus.Succeeded:
             return started
         return self._wait_for_end(deadline, stops, lambda s: not s.moving and s.on_target)
-
-    def _stop_count(self):
-        with self._lock:
-            return self._stops
 
     def _wait_for_end(self, deadline, stops, finished):
         """Waits for a snapshot, taken after the motion started, in which it has ended.
@@ -606,9 +607,34 @@ class FocuserDaemon:
             return str(error)
         return f'{self._config.serial_port}: {error}'
 
-    def _start_move(self, target):
+    def _start_motion(self, stops, start):
+        """Starts a motion with start(controller) in the poll thread, unless a stop came since
+        the caller read the stop count `stops`: a stop is never lost to a motion that was still
+        waiting in the queue (it returns Stopped, and nothing is sent).
+
+        A stop that arrives while start() is on the wire may reach the controller ahead of the
+        motion command, which would then run: so if the count changed meanwhile, the stop is
+        sent once more, after it. (A stop counted later writes its byte later still.)
+        """
         with self._lock:
             controller = self._controller
+            if controller is None:
+                return CommandStatus.CommunicationError
+            if self._stops != stops:
+                log.info('motion not started: a stop came first')
+                return CommandStatus.Stopped
+        start(controller)
+        with self._lock:
+            overtaken = self._stops != stops
+        if overtaken:
+            controller.stop()
+            with self._lock:
+                self._fast_poll_from = time.monotonic()
+            log.info('stop sent again: it crossed the start of the motion')
+        return CommandStatus.Succeeded
+
+    def _start_move(self, controller, target):
+        with self._lock:
             distance_from = self._snapshot.position
         controller.move_to(target)
         end = time.monotonic() + controller.expected_motion_time(distance_from, target)
@@ -616,19 +642,13 @@ class FocuserDaemon:
             self._fast_poll_from = end
             self._snapshot = replace(self._snapshot, target=target, moving=True, on_target=False)
             self._publish()
-        return CommandStatus.Succeeded
 
-    def _start_reference_run(self):
-        with self._lock:
-            controller = self._controller
-            if controller is None:
-                return CommandStatus.CommunicationError
+    def _start_reference_run(self, controller):
         controller.home()
         with self._lock:
             self._fault = None
             self._snapshot = replace(self._snapshot, referencing=True, referenced=False)
             self._publish()
-        return CommandStatus.Succeeded
 
     # ---- what users see ---------------------------------------------------------------------
 
@@ -667,6 +687,7 @@ class FocuserDaemon:
                 'min_steps': low,
                 'max_steps': high,
                 'nominal_steps': self._config.nominal_focus_position,
+                'counts_per_unit': info.counts_per_unit,  # Alpaca's StepSize; None: no units known
                 'last_error': dict(self._last_error) if self._last_error else None,
             })
             if snapshot.referenced and not snapshot.referencing:
