@@ -281,6 +281,7 @@ class FocuserDaemon:
         """Shows Moving/Homing from the moment a command starts until it returns."""
         with self._lock:
             self._activity = activity
+            self._publish()
         try:
             yield
         finally:
