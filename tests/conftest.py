@@ -123,14 +123,18 @@ def subprocess_env(**extra):
 
 
 class DaemonProcess:
-    """The real c863_focusd, started on a config file; its output goes to a log file."""
+    """The real c863_focusd, started on a config file; its output goes to a log file.
 
-    def __init__(self, config_path, simulator, log_path, env=None):
+    wrapper: a command that runs the daemon's command line (e.g. setpriv, to run it as another
+    user); it must exec it, so that the process started here is the daemon.
+    """
+
+    def __init__(self, config_path, simulator, log_path, env=None, wrapper=()):
         self.config_path = str(config_path)
         self.simulator = simulator
         self._log_path = log_path
         with open(log_path, 'wb') as log_file:
-            self.process = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), self.config_path],
+            self.process = subprocess.Popen([*wrapper, sys.executable, str(DAEMON_SCRIPT), self.config_path],
                                             stdout=log_file, stderr=subprocess.STDOUT,
                                             env=subprocess_env(**(env or {})), cwd=ROOT)
         wait_until(self._answers, 15, f'daemon did not start serving {DAEMON_URI}:\n{self.output()}')
