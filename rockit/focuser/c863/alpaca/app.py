@@ -1,0 +1,137 @@
+"""The Falcon application: Alpaca device and management routes, and the setup pages.
+
+Routing, request parsing and JSON are Falcon's; the rules of Alpaca (protocol.py) and the
+meaning of each member (device.py, management.py, setuppage.py) live beside this file.
+"""
+import json
+import logging
+from pathlib import Path
+
+import falcon
+
+from .protocol import AlpacaError, AlpacaRequest, BadRequest, Transactions, response
+
+log = logging.getLogger('c863_focusd.alpaca')
+
+STATIC = Path(__file__).resolve().parent / 'static'
+STATIC_TYPES = {'.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+                '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml'}
+SETUP_PAGE = 'setup.html'
+MAX_COMMAND_BYTES = 4096
+
+
+class DeviceResource:
+    """/api/v1/{device_type}/{device_number}/{member}: the one device, focuser 0."""
+
+    def __init__(self, device, transactions):
+        self._device = device
+        self._transactions = transactions
+
+    def on_get(self, req, resp, device_type, device_number, member):
+        self._serve(req, resp, device_type, device_number, member, self._device.get_members)
+
+    def on_put(self, req, resp, device_type, device_number, member):
+        self._serve(req, resp, device_type, device_number, member, self._device.put_members)
+
+    def _serve(self, req, resp, device_type, device_number, member, members):
+        if device_type != 'focuser' or device_number != '0':
+            raise BadRequest(f'no device {device_type}/{device_number}: this server has focuser/0')
+        if member not in members:
+            other = self._device.put_members if members is self._device.get_members else self._device.get_members
+            if member in other:
+                raise falcon.HTTPMethodNotAllowed(['GET'] if other is self._device.get_members else ['PUT'])
+            raise BadRequest(f'focuser has no member {member!r} (member names are lower case)')
+        serve_alpaca(req, resp, self._transactions, members[member])
+
+
+class ManagementResource:
+    """/management/apiversions and /management/v1/{description,configureddevices}."""
+
+    def __init__(self, management, transactions, member):
+        self._member = management.members[member]
+        self._transactions = transactions
+
+    def on_get(self, req, resp):
+        serve_alpaca(req, resp, self._transactions, self._member)
+
+
+def serve_alpaca(req, resp, transactions, member):
+    """Parses the request, runs member(request) and answers the Alpaca way."""
+    request = AlpacaRequest(req.method, req.params, _body(req) if req.method == 'PUT' else b'', req.remote_addr)
+    transaction = transactions.next()
+    try:
+        resp.media = response(request, transaction, value=member(request))
+    except AlpacaError as error:
+        resp.media = response(request, transaction, error=error)
+
+
+class StaticResource:
+    """The setup page and its stylesheet and script, from the package (no CDN)."""
+
+    def __init__(self, name=None):
+        self._name = name
+
+    def on_get(self, _req, resp, name=None):
+        path = STATIC / (self._name or name)
+        if path.parent != STATIC or path.suffix not in STATIC_TYPES or not path.is_file():
+            raise falcon.HTTPNotFound()
+        resp.content_type = STATIC_TYPES[path.suffix]
+        resp.data = path.read_bytes()
+        resp.cache_control = ['no-cache']
+
+
+class SetupStateResource:
+    def __init__(self, setup):
+        self._setup = setup
+
+    def on_get(self, req, resp):
+        resp.media = self._setup.state(req.remote_addr)
+        resp.cache_control = ['no-store']
+
+
+class SetupCommandResource:
+    def __init__(self, setup):
+        self._setup = setup
+
+    def on_post(self, req, resp):
+        try:
+            document = json.loads(req.bounded_stream.read(MAX_COMMAND_BYTES + 1) or b'null')
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest('the body is not JSON') from None
+        resp.media = self._setup.command(req.remote_addr, document)
+
+
+def _body(req):
+    return req.bounded_stream.read()
+
+
+def _bad_request(_req, resp, error, _params):
+    resp.status = falcon.HTTP_400
+    resp.content_type = falcon.MEDIA_TEXT
+    resp.text = str(error)
+
+
+def _unexpected(req, resp, error, _params):
+    """A bug: logged with its traceback, answered 500 with a line of text (Alpaca's rule).
+    Falcon's own HTTP errors keep their handlers, which are more specific than Exception."""
+    log.exception('alpaca %s %s failed', req.method, req.path)
+    resp.status = falcon.HTTP_500
+    resp.content_type = falcon.MEDIA_TEXT
+    resp.text = f'internal error: {type(error).__name__}: {error}'
+
+
+def make_app(device, management, setup):
+    app = falcon.App()
+    app.req_options.keep_blank_qs_values = True
+    app.add_error_handler(Exception, _unexpected)
+    app.add_error_handler(BadRequest, _bad_request)
+    transactions = Transactions()
+    app.add_route('/api/v1/{device_type}/{device_number}/{member}', DeviceResource(device, transactions))
+    for member in management.members:
+        app.add_route(f'/management/{member}', ManagementResource(management, transactions, member))
+    app.add_route('/setup', StaticResource(SETUP_PAGE))
+    app.add_route('/setup/v1/focuser/0/setup', StaticResource(SETUP_PAGE))
+    app.add_route('/setup/static/{name}', StaticResource())
+    app.add_route('/setup/v1/focuser/0/state', SetupStateResource(setup))
+    app.add_route('/setup/v1/focuser/0/command', SetupCommandResource(setup))
+    return app
