@@ -109,6 +109,10 @@ test-deps:
 	    "rpmbuild, systemd-analyze, rpmlint and pip, setuptools and wheel for /usr/bin/python3:" \
 	    "as root, install $(DEBIAN_PACKAGING_TOOLS) (Debian) or $(ROCKY_PACKAGING_TOOLS) (Rocky)," \
 	    "then run make test again" >&2; exit 1; }
+	@command -v chromium > /dev/null && command -v chromedriver > /dev/null || [ "$$(id -u)" != 0 ] || \
+	    if command -v apt-get > /dev/null; then \
+	        apt-get update -qq && apt-get install -y -qq chromium chromium-driver; \
+	    else dnf install -y -q chromium chromedriver; fi
 	$(PIP_INSTALL) '.[test]'
 
 # The README's first command: what the daemon and focus need (test-deps' install without the
