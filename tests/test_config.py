@@ -506,3 +506,25 @@ def test_any_value_for_any_key_loads_or_gives_a_config_error(scratch_file, key, 
 @given(document=JSON_VALUES)
 def test_any_document_loads_or_gives_a_config_error(scratch_file, document):
     loaded_or_error(scratch_file, document)
+
+
+# ---- alpaca_port (the ASCOM Alpaca server) ----------------------------------------------------------
+
+def test_alpaca_is_off_unless_alpaca_port_is_set(write):
+    assert Config(write(DOCUMENTED_EXAMPLE)).alpaca_port is None
+    assert Config(write(example_with(alpaca_port=11111))).alpaca_port == 11111
+
+
+@pytest.mark.parametrize('port, expected', [
+    (0, 'alpaca_port: 0 is out of range: must be at least 1 and at most 65535'),
+    (65536, 'alpaca_port: 65536 is out of range'),
+    ('11111', 'alpaca_port: expected a whole number (no decimal point), got "11111"'),
+    (11111.0, 'alpaca_port: expected a whole number'),
+    (None, 'alpaca_port: expected a whole number'),
+    # The documented example's daemon serves Pyro on 9004: the same port cannot serve HTTP too.
+    (9004, "alpaca_port: 9004 is the Pyro port of daemon 'onemetre_red_focuser'; choose another port"),
+])
+def test_bad_alpaca_port_is_refused(write, port, expected):
+    error = config_error(write(example_with(alpaca_port=port)))
+    assert error.key == 'alpaca_port'
+    assert expected in str(error)
