@@ -166,8 +166,9 @@ class FocuserDevice:
         return f'PI C-863 Mercury focuser served by c863_focusd ({self._config.daemon_name})'
 
     def get_driver_info(self, _request):
+        # No comma: alpyca splits DriverInfo at commas.
         return ('c863_focusd (rockit-focuser-c863): the focuser daemon of a PI C-863 Mercury servo '
-                'controller, with its ASCOM Alpaca server')
+                'controller and its ASCOM Alpaca server')
 
     def get_name(self, _request):
         return f'C-863 focuser {self._config.daemon_name}'
