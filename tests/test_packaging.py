@@ -152,10 +152,11 @@ def test_data_package_holds_the_onemetre_config_and_udev_rule(packages):
 
 
 def test_module_package_holds_every_module_and_no_namespace_init(packages):
+    """Every file of the module directory: the modules and their data (the Alpaca setup page)."""
     module = packages[MODULE_PACKAGE]
     sitelib = site_packages_of(module)
-    sources = {path.relative_to(REPO).as_posix() for path in MODULE_DIR.rglob('*.py')
-               if '__pycache__' not in path.parts}
+    sources = {path.relative_to(REPO).as_posix() for path in MODULE_DIR.rglob('*')
+               if path.is_file() and '__pycache__' not in path.parts}
     packaged = {name[len(sitelib) + 1:] for name in module.regular_files
                 if name.startswith(f'{sitelib}/rockit/') and '/__pycache__/' not in name}
     assert packaged == sources
@@ -198,7 +199,8 @@ def site_packages_of(module):
 def test_packaged_files_are_the_repository_files(packages):
     """Catches a stale or wrong file being packaged: compares digests rpm recorded."""
     for package in packages.values():
-        for name, info in package.files.items():
+        for name in package.regular_files:
+            info = package.files[name]
             source = VERBATIM.get(name) or module_source(name)
             if source is None:
                 continue
@@ -208,15 +210,14 @@ def test_packaged_files_are_the_repository_files(packages):
 
 def module_source(installed_name):
     """The repository path of an installed module file, or None for anything else."""
-    match = re.search(r'/site-packages/(rockit/focuser/c863/(?:[^/]+/)*[^/]+\.py)$',
-                      installed_name)
+    match = re.search(r'/site-packages/(rockit/focuser/c863/(?:[^/]+/)*[^/]+)$', installed_name)
     return match.group(1) if match and '__pycache__' not in installed_name else None
 
 
 @pytest.mark.parametrize('name, declared', [
     (SERVER, {f'{MODULE_PACKAGE} = {{version}}-1', 'python3-pyserial', 'systemd'}),
     (CLIENT, {f'{MODULE_PACKAGE} = {{version}}-1'}),
-    (MODULE_PACKAGE, {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema'}),
+    (MODULE_PACKAGE, {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema', 'python3-falcon'}),
     (DATA, set()),
 ])
 def test_package_requires_what_it_needs_and_nothing_unexpected(packages, name, declared):
