@@ -1,4 +1,4 @@
-"""The figures of DESIGN.md section 6, each measured on a Rig (harness.py).
+"""The figures of doc/design.md section 6, each measured on a Rig (harness.py).
 
 Latencies come from timestamps, never from sleeps: a Pyro call is timed by the caller's clock,
 and what happened on the controller side (the stop byte's arrival, the axis settling on its

@@ -2,7 +2,7 @@
 
 No timing is asserted here (the machine is shared and noisy); the figures themselves are read
 by people from `bench/run`. What is asserted is what a user of bench/run relies on: it starts
-the simulator and the daemon, measures every figure of DESIGN.md section 6 at both baud rates,
+the simulator and the daemon, measures every figure of doc/design.md section 6 at both baud rates,
 prints them, and writes them as JSON.
 """
 import json

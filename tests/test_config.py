@@ -22,7 +22,7 @@ from rockit.focuser.c863.config import PROPERTIES, Config, ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 
-# DESIGN.md section 3.1, byte for byte: existing telescope configs are written like this.
+# doc/design.md section 3.1, byte for byte: existing telescope configs are written like this.
 DOCUMENTED_EXAMPLE = '''{"daemon": "onemetre_red_focuser", "log_name": "focusd@onemetre",
  "control_machines": ["OneMetreTCS", "OneMetreDome"], "serial_port": "/dev/focuser",
  "serial_baud": 9600, "serial_timeout": 5, "nominal_focus_position": 9000,

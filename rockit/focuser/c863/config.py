@@ -5,7 +5,7 @@ start with one line that names the file, the key and the problem, because that l
 engineer sees in `systemctl status` at 3 a.m.; so jsonschema's own messages are rewritten here.
 
 The keys, names and the documented example are a contract shared with the rockit daemons this
-one replaces (DESIGN.md section 3.1): keep them compatible.
+one replaces (doc/design.md section 3.1): keep them compatible.
 """
 import functools
 import json
@@ -15,7 +15,7 @@ import os
 from . import site
 
 # The C-863 takes its baud rate from DIP switches 5 and 6: four rates (see
-# reference/gcs-c863.md section 1.1, "Physical layer").
+# doc/gcs-c863.md section 1.1, "Physical layer").
 BAUD_RATES = [9600, 19200, 38400, 115200]
 
 # The command set the controller speaks: GCS 2.0 (C-863.11/.12) or PI's older native Mercury

@@ -1,7 +1,7 @@
 """Status and return codes shared by the daemon, the focus command and telescope software.
 
 The numbers are a contract: opsd, pipelined and the dashboards compare against them, so
-existing values never change and new ones are appended (DESIGN.md section 3.2).
+existing values never change and new ones are appended (doc/design.md section 3.2).
 """
 
 

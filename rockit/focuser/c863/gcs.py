@@ -13,7 +13,7 @@ Every failure is a GCSError subclass, so the caller can tell apart:
   PortError        the device itself failed (unplugged, EIO, terminal server gone):
                    close the port and open it again.
 
-Reading follows the rules of PI's own library and the EPICS driver (reference gcs-c863.md
+Reading follows the rules of PI's own library and the EPICS driver (doc/gcs-c863.md
 section 1.3): a reply is complete at the first LF whose preceding byte is not a space, a
 leading NUL is ignored, and the timeout counts seconds of *silence*, so a long reply at
 9600 baud is never cut short while its bytes keep arriving.

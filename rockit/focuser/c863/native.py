@@ -1,7 +1,7 @@
 """PI's native Mercury command set (C-863.10 firmware) spoken to one controller over a pyserial port.
 
 Facts from PI's manual MS176E (Native Commands for Mercury Class Controllers, release 1.0.1),
-page numbers in brackets:
+page numbers in brackets; doc/mercury-native.md sums them up with the same page numbers:
 
 * A controller is deaf after power-up or reset until the host sends its address selection
   code: ctrl-A (0x01) and the board number 0-F (device number minus one), no terminator.

@@ -2,7 +2,7 @@
 
 The interpreter takes the bytes that arrive on the wire, one at a time with their arrival time,
 and returns the reply bytes (or None). Facts and their certainty come from
-/work/shared/reference/gcs-c863.md (section numbers below refer to it):
+doc/gcs-c863.md (section numbers below refer to it):
 
 * Lines end in LF; mnemonics are case-insensitive; arguments are separated by spaces. A CR is
   not a separator (strict, like the firmware is assumed to be), so `ERR?\\r` is unknown.

@@ -3,8 +3,8 @@ interpreted on top of the simulated axis.
 
 The interpreter takes the bytes that arrive on the wire, one at a time with their arrival time,
 and returns the report bytes (or None), like gcs.py beside it. Facts come from PI's manual
-MS176E release 1.0.1 (/work/shared/reference/MercuryNativeCommands_MS176E101.txt; pages in
-brackets). Where the manual is silent, the choice made here is marked (?), to check on a unit.
+MS176E release 1.0.1 (pages in brackets), summed up in doc/mercury-native.md with the same page
+numbers. Where the manual is silent, the choice made here is marked (?), to check on a unit.
 
 * Deaf after power-up and RT until its address selection code arrives: ctrl-A and the board
   number 0-F (device number minus one); another board's code deselects it. A deselected
