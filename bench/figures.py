@@ -310,6 +310,14 @@ def _idle_sample(rig):
             'bytes': state['bytes_received'] + state['bytes_sent']}
 
 
+def alpaca_figures(rig, sizes):
+    """The Alpaca server's figures (alpaca_figures.py), imported here to keep this file's own."""
+    import alpaca_figures  # pylint: disable=import-outside-toplevel
+    rig.wait_for_idle()
+    return [alpaca_figures.get_position(rig, sizes['status_calls']),
+            alpaca_figures.move_to_is_moving(rig, sizes['moves'])]
+
+
 def measure_all(rig, sizes, client_mode, seed=7):
     """Every figure on one rig, idle last (memory after the daemon has served everything)."""
     rng = random.Random(seed)
@@ -322,5 +330,6 @@ def measure_all(rig, sizes, client_mode, seed=7):
     rig.wait_for_idle()
     figures.append(move_end(rig, sizes['moves'], rng))
     figures.append(focus_status(rig, sizes['focus_runs']))
+    figures.extend(alpaca_figures(rig, sizes))
     figures.extend(idle(rig, sizes['idle_seconds']))
     return figures

@@ -45,6 +45,7 @@ DAEMON_CONFIG = {
     'idle_loop_delay': 1,
     'move_timeout': 60,
     'home_timeout': 120,
+    'alpaca_port': 11004,  # the test daemons' offset (Pyro port + 2000)
 }
 
 # How much of the daemon's log to show when a measurement fails.
