@@ -22,13 +22,13 @@ import pytest
 
 from conftest import (FOCUS_SCRIPT, ROOT, spare_test_daemon, subprocess_env,
                       wait_until)
-from rockit.focuser.c863 import cli
+from rockit.focuser.c863 import cli, display
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
-PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % cli.PROGRESS_BAR_WIDTH)
+PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % display.PROGRESS_BAR_WIDTH)
 # Commands the simulator sees only when something asks the axis to move, home or stop: the
 # mnemonic followed by its arguments or the line's end, never by '?' (the daemon's polls ask
 # `POS? 1`, `SVO? 1` and `FRF? 1` at any time).
