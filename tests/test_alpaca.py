@@ -6,6 +6,7 @@ ConformU's focuser rules are in test_alpaca_conform.py, the setup page in test_a
 import json
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -117,6 +118,16 @@ def test_connecting_initializes_an_offline_daemon_without_moving(daemon_factory,
     assert simulator.state()['moving'] is False
     with pytest.raises(InvalidOperationException, match='not homed'):
         device.Move(1000)
+
+
+def test_clients_connecting_at_once_to_an_offline_daemon_all_connect(daemon_factory, simulator):
+    daemon = daemon_factory(**ALPACA)
+    clients = range(1, 5)
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(lambda client: put('connected', client, Connected='true').json(), clients))
+    assert [answer['ErrorMessage'] for answer in answers] == [''] * len(clients)
+    assert all(value(get('connected', client)) for client in clients)
+    assert daemon.status()['status'] == FocuserStatus.NotHomed
 
 
 def test_connected_is_per_client_and_disconnecting_keeps_the_daemon_connected(focuser, alpaca_daemon):

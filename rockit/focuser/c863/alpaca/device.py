@@ -15,7 +15,9 @@ that client and leaves the serial link open for rockit and the other clients. A 
 connects from outside control_machines may read but every command it sends is refused.
 """
 import datetime
+import logging
 import threading
+import time
 
 from ..constants import CommandStatus, FocuserStatus
 from ..daemon import calling_from
@@ -30,6 +32,12 @@ SUPPORTED_ACTIONS = ['home']
 MICROMETRES_PER_UNIT = 1000.0
 
 OFFLINE_STATES = (FocuserStatus.Disabled, FocuserStatus.Initializing)
+# A connect that finds another client's initialize() running waits for it at most this many
+# serial timeouts (an identify, an error query and the geometry, each of which may time out).
+INITIALIZE_WAIT_FACTOR = 4
+STATUS_CHECK_INTERVAL = 0.02
+
+log = logging.getLogger('c863_focusd.alpaca')
 
 # CommandStatus codes that have an ASCOM meaning; every other is DRIVER_ERROR_BASE + code.
 ASCOM_ERRORS = {
@@ -97,6 +105,7 @@ class FocuserDevice:
         self._focuser = focuser
         self.motions = motions or Motions(focuser)
         self.clients = Clients()
+        self._connect_lock = threading.Lock()
         self.get_members = {
             'connected': self.get_connected, 'connecting': self.get_connecting,
             'description': self.get_description, 'driverinfo': self.get_driver_info,
@@ -130,7 +139,7 @@ class FocuserDevice:
         if request.boolean('Connected'):
             self._connect(request.client_id, request.address)
         else:
-            self.clients.set(request.client_id, False)
+            self._disconnect(request)
 
     def put_connect(self, request):
         """Connect(): as Connected=true, in the background; Connecting is true meanwhile."""
@@ -149,18 +158,37 @@ class FocuserDevice:
         threading.Thread(target=connect, name='alpaca-connect', daemon=True).start()
 
     def put_disconnect(self, request):
+        self._disconnect(request)
+
+    def _disconnect(self, request):
+        if self.clients.connected(request.client_id):
+            log.info('Alpaca client %d at %s disconnected', request.client_id, request.address)
         self.clients.set(request.client_id, False)
 
     def _connect(self, client, address):
-        """Initializes the daemon if it is offline (never moves the motor), then remembers the client."""
-        if self._focuser.report_status()['status'] in OFFLINE_STATES:
-            with calling_from(address):
-                code = self._focuser.initialize()
+        """Initializes the daemon if it is offline (never moves the motor), then remembers the client.
+
+        Alpaca clients connect one at a time, so that several connecting at once to an offline
+        daemon initialize it once; one that finds an initialize() by Pyro running waits for it.
+        """
+        with self._connect_lock:
+            if self._focuser.report_status()['status'] in OFFLINE_STATES:
+                with calling_from(address):
+                    code = self._focuser.initialize()
+                report = self._wait_while_initializing()
+                if report['status'] in OFFLINE_STATES:
+                    error = error_for(code)
+                    raise AlpacaError(error.number, f'{error.message}: {report["message"]}')
+            self.clients.set(client, True)
+        log.info('Alpaca client %d at %s connected', client, address)
+
+    def _wait_while_initializing(self):
+        deadline = time.monotonic() + INITIALIZE_WAIT_FACTOR * self._config.serial_timeout
+        report = self._focuser.report_status()
+        while report['status'] == FocuserStatus.Initializing and time.monotonic() < deadline:
+            time.sleep(STATUS_CHECK_INTERVAL)
             report = self._focuser.report_status()
-            if report['status'] in OFFLINE_STATES:
-                error = error_for(code)
-                raise AlpacaError(error.number, f'{error.message}: {report["message"]}')
-        self.clients.set(client, True)
+        return report
 
     def get_description(self, _request):
         return f'PI C-863 Mercury focuser served by c863_focusd ({self._config.daemon_name})'
