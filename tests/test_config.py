@@ -136,7 +136,7 @@ def test_native_protocol_takes_any_find_edge_mode_and_edge_position(write, mode)
 
 def test_native_edge_position_range_is_where_the_controller_counts_referenced_positions():
     from rockit.focuser.c863.config import NATIVE_REFERENCE_RANGE
-    from rockit.focuser.c863.controller import REFERENCED_FLOOR
+    from rockit.focuser.c863.controller.native_axis import REFERENCED_FLOOR
     from rockit.focuser.c863.native import MAX_POSITION
 
     assert NATIVE_REFERENCE_RANGE == (REFERENCED_FLOOR, MAX_POSITION)

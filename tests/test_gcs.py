@@ -21,9 +21,8 @@ from contextlib import contextmanager
 import pytest
 from hypothesis import given, strategies as st
 
-from rockit.focuser.c863.gcs import (
-    ERRORS, ControllerError, GCSPort, PortError, ProtocolError, ReplyTimeout, StatusRegister,
-    error_text, format_float)
+from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply
+from rockit.focuser.c863.gcs import ERRORS, GCSPort, StatusRegister, error_text, format_float
 
 DEADLINE = 5.0  # seconds a helper waits for something that should happen at once
 
@@ -209,7 +208,7 @@ def test_model_is_the_second_comma_field():
 
 
 def test_model_of_a_line_without_one_is_a_protocol_error():
-    with pytest.raises(ProtocolError, match='model'):
+    with pytest.raises(GarbledReply, match='model'):
         GCSPort.model('MERCURY')
 
 
@@ -246,7 +245,7 @@ def test_addressed_single_byte_commands(open_port, wire):
 def test_reply_without_the_address_prefix_is_a_protocol_error(open_port, wire):
     port = open_port(address=1)
     with play(wire, (b'1 POS? 1\n', b'1=7.0\n')):
-        with pytest.raises(ProtocolError, match="address prefix '0 1 '"):
+        with pytest.raises(GarbledReply, match="address prefix '0 1 '"):
             port.position()
 
 
@@ -318,7 +317,7 @@ def test_unknown_parameter_raises_controller_error_54(open_port, wire):
 def test_silent_query_with_no_error_raises_reply_timeout(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b'POS? 1\n', None), (b'ERR?\n', b'0\n')):
-        with pytest.raises(ReplyTimeout, match=r"no reply to 'POS\? 1'") as silent:
+        with pytest.raises(NoReply, match=r"no reply to 'POS\? 1'") as silent:
             port.position()
     assert silent.value.command == 'POS? 1'
 
@@ -326,7 +325,7 @@ def test_silent_query_with_no_error_raises_reply_timeout(open_port, wire):
 def test_mute_controller_raises_reply_timeout_naming_the_query(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b'POS? 1\n', None), (b'ERR?\n', None)):
-        with pytest.raises(ReplyTimeout) as silent:
+        with pytest.raises(NoReply) as silent:
             port.position()
     assert silent.value.command == 'POS? 1'
 
@@ -334,7 +333,7 @@ def test_mute_controller_raises_reply_timeout_naming_the_query(open_port, wire):
 def test_truncated_reply_raises_reply_timeout_without_asking_err(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b'POS? 1\n', b'1=12.')):
-        with pytest.raises(ReplyTimeout, match=r"incomplete reply to 'POS\? 1'") as cut:
+        with pytest.raises(NoReply, match=r"incomplete reply to 'POS\? 1'") as cut:
             port.position()
     assert cut.value.received == b'1=12.'
 
@@ -378,7 +377,7 @@ GARBAGE = [  # (id, call, request, reply, problem named, received text quoted)
                          ids=[case[0] for case in GARBAGE])
 def test_garbage_reply_is_a_protocol_error(port, wire, call, request_bytes, reply, problem, shown):
     with play(wire, (request_bytes, reply)):
-        with pytest.raises(ProtocolError) as garbage:
+        with pytest.raises(GarbledReply) as garbage:
             call(port)
     assert problem in str(garbage.value)
     assert shown in str(garbage.value)
@@ -386,7 +385,7 @@ def test_garbage_reply_is_a_protocol_error(port, wire, call, request_bytes, repl
 
 def test_garbage_error_code_is_a_protocol_error_naming_err(port, wire):
     with play(wire, (b'SVO 1 1\n', None), (b'ERR?\n', b'OK\n')):
-        with pytest.raises(ProtocolError, match=r"reply to 'ERR\?'.*'OK'"):
+        with pytest.raises(GarbledReply, match=r"reply to 'ERR\?'.*'OK'"):
             port.set_servo(True)
 
 
@@ -419,7 +418,7 @@ def test_stop_byte_goes_out_while_another_thread_waits_for_a_reply(port, wire):
 # ---- the device --------------------------------------------------------------------------
 
 def test_port_is_opened_exclusively(port, device):
-    with pytest.raises(PortError, match='exclusively'):
+    with pytest.raises(LinkLost, match='exclusively'):
         GCSPort(device)
 
 
@@ -430,18 +429,18 @@ def test_port_can_be_reopened_after_close(open_port, device, wire):
 
 
 def test_missing_device_is_a_port_error():
-    with pytest.raises(PortError, match='/dev/no-such-focuser'):
+    with pytest.raises(LinkLost, match='/dev/no-such-focuser'):
         GCSPort('/dev/no-such-focuser')
 
 
 def test_unknown_url_scheme_is_a_port_error():
-    with pytest.raises(PortError, match='cannot open'):
+    with pytest.raises(LinkLost, match='cannot open'):
         GCSPort('nonsense://focuser')
 
 
 def test_unplugged_device_is_a_port_error(port, wire):
     wire.close()
-    with pytest.raises(PortError):
+    with pytest.raises(LinkLost):
         port.position()
 
 
@@ -450,7 +449,7 @@ def test_unplug_during_a_reply_wait_is_a_port_error(port, wire):
         wire.expect(b'POS? 1\n')
         wire.close()
 
-    with pytest.raises(PortError):
+    with pytest.raises(LinkLost):
         with playing(wire, unplug_instead_of_answering):
             port.position()
 
@@ -458,7 +457,7 @@ def test_unplug_during_a_reply_wait_is_a_port_error(port, wire):
 def test_closed_port_is_a_port_error(port):
     port.close()
     port.close()
-    with pytest.raises(PortError, match='closed'):
+    with pytest.raises(LinkLost, match='closed'):
         port.moving()
 
 
@@ -476,7 +475,7 @@ def test_socket_url_against_a_local_tcp_server():
                 port.move(5)
                 port.stop_all()
             connection.close()
-            with pytest.raises(PortError):
+            with pytest.raises(LinkLost):
                 port.position()
         finally:
             port.close()
@@ -561,7 +560,7 @@ def test_status_register_bits(text, true_fields):
 
 @pytest.mark.parametrize('text', ['9005', '0x', '0xZZ', '', ' 0x9005', '0x9005\n'])
 def test_status_register_refuses_non_register_text(text):
-    with pytest.raises(ProtocolError):
+    with pytest.raises(GarbledReply):
         StatusRegister.parse(text)
 
 

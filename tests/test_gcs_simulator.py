@@ -9,7 +9,8 @@ import time
 import pytest
 
 from conftest import wait_until
-from rockit.focuser.c863.gcs import ControllerError, GCSPort, ReplyTimeout
+from rockit.focuser.c863.errors import ControllerError, NoReply
+from rockit.focuser.c863.gcs import GCSPort
 from rockit.focuser.c863.simulator import Simulator
 
 
@@ -83,7 +84,7 @@ def test_muted_controller_is_a_timeout_naming_the_command():
     with Simulator(baud=115200) as sim:
         port = GCSPort(sim.device, 115200, timeout=0.2)
         sim.mute(True)
-        with pytest.raises(ReplyTimeout, match='POS'):
+        with pytest.raises(NoReply, match='POS'):
             port.position()
         port.close()
 

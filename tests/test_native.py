@@ -13,11 +13,9 @@ import threading
 import pytest
 from hypothesis import given, strategies as st
 
-from rockit.focuser.c863.controller import IdentityError, NativeController, make_controller
-from rockit.focuser.c863.gcs import ControllerError
-from rockit.focuser.c863.native import (
-    ERRORS, NativeControllerError, NativePort, NativeStatus, error_text)
-from rockit.focuser.c863.serialline import PortError, ProtocolError, ReplyTimeout
+from rockit.focuser.c863.controller import NativeController, make_controller
+from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply, NotSupported
+from rockit.focuser.c863.native import ERRORS, NativePort, NativeStatus, error_text
 # Fixtures (pty_pair, wire, device) and helpers shared with the GCS layer's tests.
 from test_gcs import DEADLINE, bytes_waiting, device, play, playing, pty_pair, wait_for, wire  # noqa: F401
 
@@ -82,7 +80,6 @@ TYPED_HELPERS = [
     ('find edge, positive [27]', lambda p: p.find_edge('FE0'), [(b'FE0\r', None), OK], None),
     ('compound command [32]', lambda p: p.command('MR2000,WS100,MR-1200'),
      [(b'MR2000,WS100,MR-1200\r', None), OK], NativeStatus.from_bytes((0x43, 0, 0, 0, 0, 0))),
-    ('smooth stop: no status read [35]', lambda p: p.stop_smoothly(), [(b'ST\r', None)], None),
     ('abort: one byte [21]', lambda p: p.abort(), [(b'!', None)], None),
     ('send: no status read', lambda p: p.send('DP350'), [(b'DP350\r', None)], None),
 ]
@@ -110,7 +107,7 @@ def test_the_version_line_names_model_and_firmware():
 
 
 def test_a_version_line_without_a_model_is_a_protocol_error():
-    with pytest.raises(ProtocolError, match='no PI model'):
+    with pytest.raises(GarbledReply, match='no PI model'):
         NativePort.model_and_firmware('MERCURY')
 
 
@@ -140,7 +137,7 @@ def test_status_bits(text, true_fields, error):
 
 @pytest.mark.parametrize('text', ['S:04 02', 'S:4 2 0', 'P:+0000005555', '', 'S:04 02 00 ', 'S:0402 00'])
 def test_status_refuses_what_is_not_a_status_report(text):
-    with pytest.raises(ProtocolError):
+    with pytest.raises(GarbledReply):
         NativeStatus.parse(text)
 
 
@@ -169,7 +166,7 @@ def test_an_unknown_error_number_says_so():
 
 def test_a_command_the_controller_flags_raises_its_error_number(port, wire):
     with play(wire, (b'MA30000\r', None), (b'%', status_report(error=6))):
-        with pytest.raises(NativeControllerError) as refused:
+        with pytest.raises(ControllerError) as refused:
             port.move(30000)
     assert (refused.value.code, refused.value.command, refused.value.text) == (6, 'MA30000', 'command error')
     assert isinstance(refused.value, ControllerError), 'the daemon handles both command sets alike'
@@ -179,7 +176,7 @@ def test_a_command_the_controller_flags_raises_its_error_number(port, wire):
 def test_silence_raises_reply_timeout_naming_the_request(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b"'", None)):
-        with pytest.raises(ReplyTimeout, match="no reply to \"'\"") as silent:
+        with pytest.raises(NoReply, match="no reply to \"'\"") as silent:
             port.position()
     assert silent.value.received == b''
 
@@ -187,7 +184,7 @@ def test_silence_raises_reply_timeout_naming_the_request(open_port, wire):
 def test_a_report_without_its_etx_is_an_incomplete_reply(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b"'", b'P:+0000005555\r\n')):
-        with pytest.raises(ReplyTimeout, match='incomplete reply') as cut:
+        with pytest.raises(NoReply, match='incomplete reply') as cut:
             port.position()
     assert cut.value.received == b'P:+0000005555\r\n'
 
@@ -201,13 +198,13 @@ def test_a_report_without_its_etx_is_an_incomplete_reply(open_port, wire):
 ])
 def test_replies_that_are_not_the_report_asked_for_are_protocol_errors(port, wire, reply, problem):
     with play(wire, (b"'", reply)):
-        with pytest.raises(ProtocolError, match=re.escape(problem)):
+        with pytest.raises(GarbledReply, match=re.escape(problem)):
             port.position()
 
 
 def test_a_moving_report_other_than_0_or_1_is_a_protocol_error(port, wire):
     with play(wire, (b'\\', report('2'))):
-        with pytest.raises(ProtocolError, match='expected "0" or "1"'):
+        with pytest.raises(GarbledReply, match='expected "0" or "1"'):
             port.moving()
 
 
@@ -300,19 +297,19 @@ def test_bad_port_options_are_refused_before_opening(device, options):
 # ---- the device ---------------------------------------------------------------------------------
 
 def test_port_is_opened_exclusively(port, device):
-    with pytest.raises(PortError, match='exclusively'):
+    with pytest.raises(LinkLost, match='exclusively'):
         NativePort(device)
 
 
 def test_unplugged_device_is_a_port_error(port, wire):
     wire.close()
-    with pytest.raises(PortError):
+    with pytest.raises(LinkLost):
         port.position()
 
 
 def test_closed_port_is_a_port_error(port):
     port.close()
-    with pytest.raises(PortError, match='closed'):
+    with pytest.raises(LinkLost, match='closed'):
         port.abort()
 
 
@@ -360,7 +357,7 @@ def test_connect_checks_the_selected_board_answers(device, wire):
     """Device number 3 is board 2 [8]; TB tells which board answers [9]."""
     controller = NativeController(device, 9600, 0.5, address=3)
     with play(wire, (b'\x012', None), (b'TB\r', report('B:1'))):
-        with pytest.raises(IdentityError, match='board 1 answered .* after selecting board 2'):
+        with pytest.raises(NotSupported, match='board 1 answered .* after selecting board 2'):
             controller.connect()
 
 
@@ -377,5 +374,5 @@ def test_connect_refuses_a_controller_that_is_not_a_c863(device, wire):
     controller = NativeController(device, 9600, 0.5)
     version = VERSION.replace('C-863', 'C-663')
     with play(wire, *CONNECT[:2], (b'VE\r', report(version))):
-        with pytest.raises(IdentityError, match='not a C-863 speaking native Mercury commands'):
+        with pytest.raises(NotSupported, match='not a C-863 speaking native Mercury commands'):
             controller.connect()

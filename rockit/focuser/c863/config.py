@@ -13,20 +13,16 @@ import math
 import os
 
 from . import site
+from .constants import REFERENCE_MODES, STEP_LIMIT
 
 # The C-863 takes its baud rate from DIP switches 5 and 6: four rates (see
 # doc/gcs-c863.md section 1.1, "Physical layer").
 BAUD_RATES = [9600, 19200, 38400, 115200]
 
 # The command set the controller speaks: GCS 2.0 (C-863.11/.12) or PI's older native Mercury
-# commands (C-863.10). See controller.py for what the daemon can know with each.
+# commands (C-863.10). See controller/ for what the daemon can know with each.
 PROTOCOLS = ['gcs', 'native']
 
-# How a reference run finds its reference, per command set: GCS references on the reference
-# switch (FRF) or a limit switch (FNL, FPL); the native set searches the reference switch's
-# edge, starting positive (FE0), negative (FE1), or in the direction the signal says (FE2 for
-# standard PI stages, FE3 for stages with an inverted signal).
-REFERENCE_MODES = {'gcs': ['FRF', 'FNL', 'FPL'], 'native': ['FE0', 'FE1', 'FE2', 'FE3']}
 DEFAULT_REFERENCE_MODES = {'gcs': 'FRF', 'native': 'FE2'}
 
 # The count a native reference run gives the edge must lie where the native controller's
@@ -34,8 +30,6 @@ DEFAULT_REFERENCE_MODES = {'gcs': 'FRF', 'native': 'FE2'}
 # (not imported: the focus command would pay for loading the serial layers at start-up).
 NATIVE_REFERENCE_RANGE = (-500000000, 1073741822)
 
-# Step counts are encoder counts; anything beyond a signed 32-bit range is a typo.
-STEP_LIMIT = 2 ** 31 - 1
 
 
 def _steps(**default):
@@ -71,7 +65,7 @@ PROPERTIES = {
     'controller_address': {'type': 'integer', 'minimum': 1, 'maximum': 16, 'default': 1},
     'protocol': {'type': 'string', 'enum': PROTOCOLS, 'default': 'gcs'},
     # None: DEFAULT_REFERENCE_MODES for the protocol.
-    'reference_mode': {'type': 'string', 'enum': REFERENCE_MODES['gcs'] + REFERENCE_MODES['native'],
+    'reference_mode': {'type': 'string', 'enum': [*REFERENCE_MODES['gcs'], *REFERENCE_MODES['native']],
                        'default': None},
     # Native only: what DH makes of the reference edge (GCS controllers keep it in parameter 0x16).
     'reference_position': {'type': 'integer', 'minimum': NATIVE_REFERENCE_RANGE[0],
@@ -96,6 +90,7 @@ _EXPECTED = {
     'string': 'a string in double quotes',
     'array': 'a list such as ["OneMetreTCS"]',
     'object': 'a JSON object such as {"daemon": ...}',
+    'boolean': 'true or false',
 }
 
 

@@ -5,6 +5,18 @@ existing values never change and new ones are appended (doc/design.md section 3.
 """
 
 
+# Step counts are encoder counts, which the controllers keep in 32 bits: a larger count is a
+# typo in a config, a bad argument or a garbled reply.
+STEP_LIMIT = 2 ** 31 - 1
+
+# How a reference run finds its reference, per command set: GCS references on the reference
+# switch (FRF) or a limit switch (FNL, FPL); the native set searches the reference switch's
+# edge, starting positive (FE0), negative (FE1), or in the direction the signal says (FE2 for
+# standard PI stages, FE3 for stages with an inverted signal). See doc/gcs-c863.md and
+# doc/mercury-native.md.
+REFERENCE_MODES = {'gcs': ('FRF', 'FNL', 'FPL'), 'native': ('FE0', 'FE1', 'FE2', 'FE3')}
+
+
 class CommandStatus:
     """Return codes of the Pyro control methods and exit codes of the focus command."""
     Succeeded = 0

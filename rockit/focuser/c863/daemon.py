@@ -24,9 +24,9 @@ from dataclasses import replace
 import Pyro4
 
 from . import systemd
-from .constants import CommandStatus, FocuserStatus
-from .controller import FOLLOWING_ERRORS, IdentityError, STOPPED_BY_COMMAND, make_controller as controller_for
-from .gcs import ControllerError, GCSError, PortError, ReplyTimeout
+from .constants import STEP_LIMIT, CommandStatus, FocuserStatus
+from .controller import make_controller
+from .errors import ControllerError, ControllerFailure, LinkLost, NoReply, NotSupported
 
 log = logging.getLogger('c863_focusd')
 
@@ -37,8 +37,6 @@ FAST_POLL_WINDOW = 2.0
 FAST_POLL_DELAY = 0.005
 # How long a stopped command waits for a poll showing the axis at rest before it returns.
 STOP_CONFIRM_TIMEOUT = 10.0
-# Largest step count accepted as an argument (the controller's positions are 32-bit).
-MAX_STEPS = 2 ** 31 - 1
 
 
 _caller = threading.local()
@@ -70,15 +68,14 @@ def utc_now():
 
 def is_step_count(value):
     """True for a plain int of sane size. bool is an int in Python, but never a step count."""
-    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_STEPS
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= STEP_LIMIT
 
 
 class FocuserDaemon:
     """Pyro-exposed focuser. Construct, start(), serve through Pyro, close()."""
 
-    def __init__(self, config, make_controller=None):
+    def __init__(self, config):
         self._config = config
-        self._make_controller = make_controller or (lambda: controller_for(config))
         self._requests = queue.Queue()
         self._motion_lock = threading.Lock()
         self._lock = threading.Lock()
@@ -375,10 +372,10 @@ class FocuserDaemon:
             self._updated.notify_all()
         try:
             controller.stop()
-        except GCSError as e:
+        except ControllerFailure as e:
             log.error('stop (%s) could not be sent: %s', reason, e)
             return CommandStatus.CommunicationError
-        log.info('stop sent (%s)', reason)
+        log.info('stop sent (%s): %s', reason, controller.stop_command)
         self._requests.put(None)  # wake the poll thread to confirm the stop quickly
         return CommandStatus.Succeeded
 
@@ -411,7 +408,7 @@ class FocuserDaemon:
         except ControllerError as e:
             self._show_error(e)
             return CommandStatus.ControllerError
-        except GCSError as e:
+        except ControllerFailure as e:
             with self._lock:
                 self._lose_link(str(e))
             return CommandStatus.CommunicationError
@@ -459,7 +456,7 @@ class FocuserDaemon:
             track_position = not self._fast_polling()
         try:
             snapshot = controller.poll(track_position)
-        except PortError as e:
+        except LinkLost as e:
             with self._lock:
                 self._lose_link(str(e))
             return
@@ -468,7 +465,7 @@ class FocuserDaemon:
             # error is news (it may also be one raised while the controller was silent).
             self._show_error(e)
             return
-        except GCSError as e:
+        except ControllerFailure as e:
             with self._lock:
                 self._failed_polls += 1
                 if self._failed_polls >= FAILED_POLLS_BEFORE_LINK_LOST:
@@ -507,15 +504,15 @@ class FocuserDaemon:
         return not (snapshot.moving or snapshot.referencing) and (snapshot.on_target or not snapshot.servo)
 
     def _record_error(self, error):
-        """Keeps a controller error (a ControllerError, whose text is the meaning in its own
-        command set) for the status and the log; our own stop's 10 is no fault."""
+        """Keeps a controller error (code and text in its own command set's terms) for the
+        status and the log; one that only confirms our stop is no fault."""
         code, text = error.code, error.text
-        if code == STOPPED_BY_COMMAND:
-            log.info('controller confirmed the stop (error 10)')
+        if error.stopped_by_command:
+            log.info('controller confirmed the stop (error %d)', code)
             return
         self._last_error = {'code': code, 'text': text, 'date': utc_now()}
         log.error('controller error %d: %s', code, text)
-        if code in FOLLOWING_ERRORS:
+        if error.servo_fault:
             self._fault = f'following error ({text}): run `focus home`'
 
     # ---- connecting, losing and restoring the link (poll thread) -----------------------------
@@ -530,7 +527,7 @@ class FocuserDaemon:
             with self._lock:
                 self._connecting = False
                 self._disabled_reason = f'initialize failed: {self._explain(e)}'
-                log.error(self._disabled_reason, exc_info=not isinstance(e, GCSError))
+                log.error(self._disabled_reason, exc_info=not isinstance(e, ControllerFailure))
                 self._publish()
             return CommandStatus.Failed
         with self._lock:
@@ -542,7 +539,7 @@ class FocuserDaemon:
 
     def _open_controller(self):
         """Connects and takes a first snapshot (the caller holds no lock: this does I/O)."""
-        controller = self._make_controller()
+        controller = make_controller(self._config)
         info = controller.connect()
         snapshot = controller.poll()
         with self._lock:
@@ -561,7 +558,7 @@ class FocuserDaemon:
                 self._next_retry = time.monotonic() + self._retry_delay()
                 reason = self._explain(e)
                 if reason != self._link_problem:
-                    log.warning('still no controller: %s', reason, exc_info=not isinstance(e, GCSError))
+                    log.warning('still no controller: %s', reason, exc_info=not isinstance(e, ControllerFailure))
                     self._link_problem = reason
                 self._publish()
             return
@@ -599,12 +596,12 @@ class FocuserDaemon:
 
     def _explain(self, error):
         """One line for the status and the log on why the controller could not be used."""
-        if not isinstance(error, GCSError):
+        if not isinstance(error, ControllerFailure):
             return f'{self._config.serial_port}: unexpected {type(error).__name__}: {error}'
-        if isinstance(error, ReplyTimeout):
+        if isinstance(error, NoReply):
             return (f'no reply from a controller on {self._config.serial_port} at {self._config.serial_baud} baud '
                     f'(powered? cable? baud rate DIP switches?): {error}')
-        if isinstance(error, IdentityError):
+        if isinstance(error, NotSupported):
             return str(error)
         return f'{self._config.serial_port}: {error}'
 

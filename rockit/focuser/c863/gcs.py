@@ -6,12 +6,8 @@ requests, single-byte commands, replies whose continuation lines end in 'SP LF',
 daisy-chain address), reads the controller's error register after every command, and turns
 reply text into Python values. It knows nothing about steps, config files or the daemon.
 
-Every failure is a GCSError subclass, so the caller can tell apart:
-  ControllerError  the controller refused something and said why (ERR? was non-zero);
-  ReplyTimeout     the controller stayed silent (or stopped half-way through a reply);
-  ProtocolError    the controller said something that is not a GCS reply we understand;
-  PortError        the device itself failed (unplugged, EIO, terminal server gone):
-                   close the port and open it again.
+Failures are those of errors.py. A non-zero ERR? becomes a ControllerError that says what the
+code means for the daemon (controller_error): 10 confirms a stop, +-1024 is a servo fault.
 
 Reading follows the rules of PI's own library and the EPICS driver (doc/gcs-c863.md
 section 1.3): a reply is complete at the first LF whose preceding byte is not a space, a
@@ -24,9 +20,9 @@ import threading
 from collections import namedtuple
 from decimal import Decimal
 
-# The port and the exceptions are shared with the native command set (native.py); the
-# exceptions are re-exported here, where the daemon and the tests import them from.
-from .serialline import GCSError, PortError, ProtocolError, ReplyTimeout, SerialLine  # noqa: F401
+from .constants import REFERENCE_MODES
+from .errors import ControllerError, GarbledReply, NoReply
+from .serialline import SerialLine
 
 # Code -> (PI's constant name, meaning). Positive codes come from the controller through
 # ERR?; the negative ones are host-library codes (and -1024, which PI motor controllers
@@ -76,7 +72,12 @@ ERRORS = {
     -1024: ('PI_MOTION_ERROR', 'position error too large, servo switched off automatically'),
 }
 
-REFERENCE_MODES = ('FRF', 'FNL', 'FPL')
+# Error 10 is what HLT/STP/#24 leave behind: it confirms a stop, it is not a fault.
+STOPPED_BY_COMMAND = 10
+# The position error grew too large and the controller switched the servo off (the sign
+# varies by firmware).
+FOLLOWING_ERRORS = (1024, -1024)
+
 STOP_ALL_BYTE = 0x18  # '#24'
 
 _STATUS_BYTE = 0x04   # '#4'
@@ -118,17 +119,10 @@ def format_float(value):
     return format(Decimal(repr(number)), 'f')
 
 
-class ControllerError(GCSError):
-    """The controller refused a command: ERR? returned a non-zero code."""
-
-    def __init__(self, code, command):
-        super().__init__(code, command)
-        self.code = code
-        self.command = command
-        self.text = error_text(code)
-
-    def __str__(self):
-        return f'controller refused {self.command!r}: error {self.code} ({self.text})'
+def controller_error(code, command):
+    """The ControllerError for a non-zero ERR? code, with PI's text and what it means."""
+    return ControllerError(code, error_text(code), command, stopped_by_command=code == STOPPED_BY_COMMAND,
+                           servo_fault=code in FOLLOWING_ERRORS)
 
 
 # (field, bit) of the #4 status register, C-863.12 layout (MS249E p.126). The switch bits
@@ -158,7 +152,7 @@ class StatusRegister(namedtuple('StatusRegister', ('raw',) + tuple(name for name
     def parse(cls, text):
         """Decodes the reply text, e.g. '0x9005' (hex digits in either case)."""
         if not _STATUS_HEX.match(text):
-            raise ProtocolError('#4', text, 'expected a status register such as 0x9005')
+            raise GarbledReply('#4', text, 'expected a status register such as 0x9005')
         return cls.from_raw(int(text, 16))
 
 
@@ -212,14 +206,14 @@ def _find_reply_end(buffer, start):
 def _parse(command, text, pattern, convert, expected):
     """Converts reply text with a strict pattern, naming the command when it is garbage."""
     if not pattern.match(text):
-        raise ProtocolError(command, text, f'expected {expected}')
+        raise GarbledReply(command, text, f'expected {expected}')
     return convert(text)
 
 
 def _parse_bool(command, text):
     value = _parse(command, text, _INTEGER, int, '0 or 1')
     if value not in (0, 1):
-        raise ProtocolError(command, text, 'expected 0 or 1')
+        raise GarbledReply(command, text, 'expected 0 or 1')
     return value == 1
 
 
@@ -227,7 +221,7 @@ def _parse_float(command, text):
     """A finite number: '1e999' matches the pattern but reads as inf, which no count fits."""
     value = _parse(command, text, _FLOAT, float, 'a number')
     if not math.isfinite(value):
-        raise ProtocolError(command, text, 'expected a finite number')
+        raise GarbledReply(command, text, 'expected a finite number')
     return value
 
 
@@ -274,19 +268,19 @@ class GCSPort(SerialLine):
             if end is not None:
                 break
         if end != len(received):
-            raise ProtocolError(command, bytes(received), 'more bytes after the end of the reply')
+            raise GarbledReply(command, bytes(received), 'more bytes after the end of the reply')
         return bytes(received)
 
     def _split_reply(self, command, received):
         """Reply bytes -> lines, without NUL, address prefix, trailing spaces or LFs."""
         text = received.decode('latin-1')
         if '\r' in text:
-            raise ProtocolError(command, received, 'carriage return inside a GCS reply')
+            raise GarbledReply(command, received, 'carriage return inside a GCS reply')
         lines = [line.rstrip(' ') for line in text[:-1].split('\n')]
         first = lines[0].lstrip('\x00')
         if self._reply_prefix:
             if not first.startswith(self._reply_prefix):
-                raise ProtocolError(command, received,
+                raise GarbledReply(command, received,
                                     f'reply does not start with the address prefix {self._reply_prefix!r}')
             first = first[len(self._reply_prefix):].lstrip('\x00')
         lines[0] = first
@@ -309,15 +303,15 @@ class GCSPort(SerialLine):
         self._tell(request)
         try:
             return self._split_reply(command, self._read_reply(command))
-        except ReplyTimeout as timeout:
+        except NoReply as timeout:
             if timeout.received or command == 'ERR?':
                 raise
             try:
                 code = self._ask_error()
-            except ReplyTimeout:
+            except NoReply:
                 raise timeout from None
             if code:
-                raise ControllerError(code, command) from None
+                raise controller_error(code, command) from None
             raise
 
     def _ask_error(self):
@@ -333,7 +327,7 @@ class GCSPort(SerialLine):
     @staticmethod
     def _single_line(command, lines):
         if len(lines) != 1:
-            raise ProtocolError(command, '\n'.join(lines), f'expected one line, got {len(lines)}')
+            raise GarbledReply(command, '\n'.join(lines), f'expected one line, got {len(lines)}')
         return lines[0]
 
     # ---- low level ---------------------------------------------------------------------
@@ -346,7 +340,7 @@ class GCSPort(SerialLine):
 
     def query(self, command):
         """Sends a query and returns its reply lines (address prefix and trailing spaces
-        removed). Raises ControllerError if the controller refused it, ReplyTimeout if it
+        removed). Raises ControllerError if the controller refused it, NoReply if it
         stayed silent without an error."""
         request = self._frame(command)
         with self._exchange_lock:
@@ -359,7 +353,7 @@ class GCSPort(SerialLine):
             self._tell(request)
             code = self._ask_error()
         if code:
-            raise ControllerError(code, command)
+            raise controller_error(code, command)
 
     def read_error(self):
         """ERR?: the controller's latched error code, which reading also clears."""
@@ -391,7 +385,7 @@ class GCSPort(SerialLine):
         line = self._single_line(command, self.query(command))
         key, equals, value = line.partition('=')
         if not equals or key.split()[:1] != [axis]:
-            raise ProtocolError(command, line, f'expected "{axis}=<value>"')
+            raise GarbledReply(command, line, f'expected "{axis}=<value>"')
         return parse(command, value)
 
     def identify(self):
@@ -403,7 +397,7 @@ class GCSPort(SerialLine):
         """The model named in an *IDN? line, e.g. 'C-863.12' (its second comma field)."""
         fields = idn.split(',')
         if len(fields) < 2 or not fields[1].strip():
-            raise ProtocolError('*IDN?', idn, 'no model in the second comma-separated field')
+            raise GarbledReply('*IDN?', idn, 'no model in the second comma-separated field')
         return fields[1].strip()
 
     def position(self, axis='1'):
@@ -443,7 +437,7 @@ class GCSPort(SerialLine):
         """#7: False while the controller is busy (e.g. with a reference run)."""
         text = self.query_byte(_READY_BYTE)
         if text not in (_READY, _NOT_READY):
-            raise ProtocolError('#7', text, 'expected 0xB1 (ready) or 0xB0 (busy)')
+            raise GarbledReply('#7', text, 'expected 0xB1 (ready) or 0xB0 (busy)')
         return text == _READY
 
     def parameter(self, pid, axis='1'):
@@ -488,8 +482,8 @@ class GCSPort(SerialLine):
 
         Returns once the controller accepted it; poll ready()/status_register() for the end.
         """
-        if mode not in REFERENCE_MODES:
-            raise ValueError(f'invalid reference mode {mode!r}: expected one of {", ".join(REFERENCE_MODES)}')
+        if mode not in REFERENCE_MODES['gcs']:
+            raise ValueError(f'invalid reference mode {mode!r}: expected one of {", ".join(REFERENCE_MODES["gcs"])}')
         self._command_axis(mode, axis)
 
     def move(self, position, axis='1'):

@@ -17,18 +17,19 @@ page numbers in brackets; doc/mercury-native.md sums them up with the same page 
   byte of the TS status report [40], which command() reads after every command.
 
 What the native set cannot say, GCS can: there is no identification beyond the VE text, no
-travel range, no "referenced" flag and no error register of GCS codes. controller.py decides
+travel range, no "referenced" flag and no error register of GCS codes. controller/native_axis.py decides
 what that means for the daemon; this module only moves bytes and parses reports.
 
-Errors are those of serialline.py, plus NativeControllerError (a gcs.ControllerError, so the
-daemon handles both command sets alike) carrying the meaning of the native error number.
+Failures are those of errors.py; a non-zero error number becomes a ControllerError carrying
+its meaning here (controller_error), so the daemon handles both command sets alike.
 """
 import re
 import threading
 from collections import namedtuple
 
-from .gcs import ControllerError
-from .serialline import ProtocolError, SerialLine
+from .constants import REFERENCE_MODES
+from .errors import ControllerError, GarbledReply
+from .serialline import SerialLine
 
 SELECT = b'\x01'
 CR = b'\r'
@@ -44,13 +45,6 @@ SINGLE_CHARACTER_COMMANDS = frozenset("'%\\!+(#/&)")
 # MA accepts -1,073,741,824 < n < 1,073,741,823 [30]; MR targets must stay within +-1,073,741,823 [31].
 MIN_POSITION = -1073741823
 MAX_POSITION = 1073741822
-
-FIND_EDGE_MODES = {
-    'FE0': 'search starts in the positive direction',
-    'FE1': 'search starts in the negative direction',
-    'FE2': 'automatic direction, for standard PI stages',
-    'FE3': 'automatic direction, for stages with a non-standard reference signal level',
-}
 
 # The third byte of the TS report [40].
 ERRORS = {
@@ -75,13 +69,22 @@ def error_text(code):
     return ERRORS.get(code, f'unknown native error {code}')
 
 
-class NativeControllerError(ControllerError):
-    """The controller reported a non-zero error number in its status after a command (or
-    a poll). A ControllerError, so callers need not care which command set refused."""
+def controller_error(code, command):
+    """The ControllerError for a non-zero error number in TS byte 3 after a command or a poll.
+    The native set has no number for a stop or a servo fault: those it never reports here."""
+    return ControllerError(code, error_text(code), command)
 
-    def __init__(self, code, command):
-        super().__init__(code, command)
-        self.text = error_text(code)
+
+# PI's GCS code for "servo switched off automatically" (PI_MOTION_ERROR), under which a motor
+# that switched itself off is shown: the native set reports it only as the motor-off bit.
+MOTOR_SWITCHED_OFF = -1024
+
+
+def motor_switched_off(command):
+    """The ControllerError for a motor the controller switched off by itself (a following
+    error: the position can no longer be trusted)."""
+    return ControllerError(MOTOR_SWITCHED_OFF, 'PI_MOTION_ERROR: position error too large, servo switched off '
+                           'automatically', command, servo_fault=True)
 
 
 # (field, byte, bit) of the TS report [40]. The first two bytes are bit fields; the third is
@@ -117,7 +120,7 @@ class NativeStatus(namedtuple('NativeStatus', ('raw', 'error') + tuple(name for 
         """Decodes 'S:04 02 00 03 02 00' (at least three two-digit hex bytes)."""
         match = _STATUS.match(text)
         if not match:
-            raise ProtocolError('TS', text, 'expected a status report such as "S:04 02 00 03 02 00"')
+            raise GarbledReply('TS', text, 'expected a status report such as "S:04 02 00 03 02 00"')
         return cls.from_bytes(int(field, 16) for field in (match.group(1),) + tuple(match.group(2).split()))
 
     @property
@@ -155,7 +158,7 @@ def _parse_counts(command, text, letter):
     """'P:+0000005555' -> 5555, checking the report's identifier letter."""
     match = _COUNTS.match(text)
     if not match or match.group(1) != letter:
-        raise ProtocolError(command, text, f'expected a report such as "{letter}:+0000005555"')
+        raise GarbledReply(command, text, f'expected a report such as "{letter}:+0000005555"')
     return int(match.group(2))
 
 
@@ -186,10 +189,10 @@ class NativePort(SerialLine):
             if end != -1:
                 break
         if end + len(REPORT_END) != len(received):
-            raise ProtocolError(command, bytes(received), 'more bytes after the end of the report')
+            raise GarbledReply(command, bytes(received), 'more bytes after the end of the report')
         text = received[:end].decode('latin-1')
         if any(c in text for c in '\r\n\x03'):
-            raise ProtocolError(command, bytes(received), 'a line end inside a report')
+            raise GarbledReply(command, bytes(received), 'a line end inside a report')
         return text
 
     def _exchange(self, command, request):
@@ -216,13 +219,13 @@ class NativePort(SerialLine):
             self._send_under_lock(request)
 
     def command(self, line):
-        """Sends a line, then reads TS: NativeControllerError if it shows an error number."""
+        """Sends a line, then reads TS: ControllerError if it shows an error number."""
         request = _check_line(line).encode('ascii') + CR
         with self._exchange_lock:
             self._send_under_lock(request)
             status = NativeStatus.parse(self._exchange('TS', TELL_STATUS.encode('ascii')))
         if status.error:
-            raise NativeControllerError(status.error, line)
+            raise controller_error(status.error, line)
         return status
 
     def query(self, line):
@@ -258,7 +261,7 @@ class NativePort(SerialLine):
         """\\: True while the motor is moving (the report is "1" or "0")."""
         text = self.query_character(TELL_MOVING)
         if text not in ('0', '1'):
-            raise ProtocolError(TELL_MOVING, text, 'expected "0" or "1"')
+            raise GarbledReply(TELL_MOVING, text, 'expected "0" or "1"')
         return text == '1'
 
     def status(self):
@@ -283,15 +286,15 @@ class NativePort(SerialLine):
         text = self.query('TB')
         match = _BOARD.match(text)
         if not match:
-            raise ProtocolError('TB', text, 'expected a report such as "B:0"')
+            raise GarbledReply('TB', text, 'expected a report such as "B:0"')
         return int(match.group(1), 16)
 
     @staticmethod
     def model_and_firmware(version):
-        """('C-863', '1.09') from a VE line; ProtocolError if it names no PI model."""
+        """('C-863', '1.09') from a VE line; GarbledReply if it names no PI model."""
         model = _MODEL.search(version)
         if not model:
-            raise ProtocolError('VE', version, 'no PI model (such as C-863) in the version line')
+            raise GarbledReply('VE', version, 'no PI model (such as C-863) in the version line')
         firmware = _VERSION.search(version)
         return model.group(1), firmware.group(1) if firmware else 'unknown'
 
@@ -315,16 +318,11 @@ class NativePort(SerialLine):
 
     def find_edge(self, mode='FE2'):
         """FE0..FE3: start a search for the reference switch edge; poll status().referencing."""
-        if mode not in FIND_EDGE_MODES:
-            raise ValueError(f'invalid find-edge mode {mode!r}: expected one of {", ".join(FIND_EDGE_MODES)}')
+        if mode not in REFERENCE_MODES['native']:
+            raise ValueError(f'invalid find-edge mode {mode!r}: expected one of {", ".join(REFERENCE_MODES["native"])}')
         self.command(mode)
 
     # ---- stopping ----------------------------------------------------------------------------
-
-    def stop_smoothly(self):
-        """ST: decelerate and come back to where the stop was received. Beware [35]: the next
-        line command restarts the motor towards the previous target unless it is DH or AB."""
-        self.send('ST')
 
     def abort(self):
         """! (AB): stop at once; the target becomes the current position. One byte, sent

@@ -7,13 +7,8 @@ each request, writes that may come from a second thread (a stop), and reads whos
 counts seconds of *silence*, so a long reply at 9600 baud is never cut short while its bytes
 keep arriving. SerialLine is that common part; the protocol classes add their framing.
 
-Every failure is a GCSError subclass (the name is historical: it is the base of both protocol
-layers' errors), so the caller can tell apart:
-  ReplyTimeout     the controller stayed silent (or stopped half-way through a reply);
-  ProtocolError    the controller said something the protocol layer does not understand;
-  PortError        the device itself failed (unplugged, EIO, terminal server gone):
-                   close the port and open it again.
-The protocol layers add ControllerError: the controller refused something and said why.
+Failures are those of errors.py: LinkLost when the device fails, NoReply when it stays silent;
+the protocol layers add GarbledReply and ControllerError.
 """
 import errno
 import grp
@@ -26,59 +21,7 @@ from contextlib import contextmanager
 
 import serial
 
-_SHOWN_BYTES = 120  # how much of a bad reply an error message quotes
-
-
-def show(received):
-    """A bad reply, quoted for an error message without flooding the log."""
-    if len(received) > _SHOWN_BYTES:
-        return f'{received[:_SHOWN_BYTES]!r}... ({len(received)} bytes)'
-    return repr(received)
-
-
-class GCSError(Exception):
-    """Base of every error raised by the protocol layers (GCS and native)."""
-
-
-class ReplyTimeout(GCSError):
-    """No reply, or only part of one, arrived before the controller fell silent."""
-
-    def __init__(self, command, timeout, received=b''):
-        super().__init__(command, timeout, received)
-        self.command = command
-        self.timeout = timeout
-        self.received = received
-
-    def __str__(self):
-        if self.received:
-            return (f'incomplete reply to {self.command!r}: received {show(self.received)}, '
-                    f'then {self.timeout:g} s of silence')
-        return f'no reply to {self.command!r} within {self.timeout:g} s'
-
-
-class ProtocolError(GCSError):
-    """The controller sent bytes that are not the reply the command expects."""
-
-    def __init__(self, command, received, problem):
-        super().__init__(command, received, problem)
-        self.command = command
-        self.received = received
-        self.problem = problem
-
-    def __str__(self):
-        return f'unexpected reply to {self.command!r}: {self.problem}; received {show(self.received)}'
-
-
-class PortError(GCSError):
-    """The port cannot be opened, read or written: treat the link as lost and reopen."""
-
-    def __init__(self, url, reason):
-        super().__init__(url, reason)
-        self.url = url
-        self.reason = reason
-
-    def __str__(self):
-        return f'serial port {self.url}: {self.reason}'
+from .errors import LinkLost, NoReply, show
 
 
 class SerialLine:
@@ -118,14 +61,14 @@ class SerialLine:
             if getattr(error, 'errno', None) == errno.EACCES:
                 # The daemon runs as its own user, which reaches the port through the device's
                 # group (dialout, set by the udev rule): say so instead of pyserial's errno text.
-                raise PortError(url, f"permission denied on {url}: is the daemon's user in the "
+                raise LinkLost(url, f"permission denied on {url}: is the daemon's user in the "
                                      f'{self._group_of(url)} group?') from error
-            raise PortError(url, f'cannot open: {error}') from error
+            raise LinkLost(url, f'cannot open: {error}') from error
         try:
             port.reset_input_buffer()
         except (serial.SerialException, OSError) as error:
             port.close()
-            raise PortError(url, f'cannot discard stale input: {error}') from error
+            raise LinkLost(url, f'cannot discard stale input: {error}') from error
         return port
 
     @staticmethod
@@ -137,10 +80,10 @@ class SerialLine:
             return 'dialout'
 
     def close(self):
-        """Releases the port. Safe to call twice; later calls on this object raise PortError.
+        """Releases the port. Safe to call twice; later calls on this object raise LinkLost.
 
         Under the write lock: a stop written from another thread then either goes out before
-        the port closes or finds it closed (PortError), never a closed or reused descriptor."""
+        the port closes or finds it closed (LinkLost), never a closed or reused descriptor."""
         with self._write_lock:
             try:
                 self._serial.close()
@@ -155,13 +98,13 @@ class SerialLine:
 
     @contextmanager
     def _device(self, action):
-        """Turns every way the device can fail into PortError naming what we were doing."""
+        """Turns every way the device can fail into LinkLost naming what we were doing."""
         if not self._serial.is_open:
-            raise PortError(self.url, f'cannot {action}: port is closed')
+            raise LinkLost(self.url, f'cannot {action}: port is closed')
         try:
             yield
         except (serial.SerialException, OSError) as error:
-            raise PortError(self.url, f'cannot {action}: {error}') from error
+            raise LinkLost(self.url, f'cannot {action}: {error}') from error
 
     def _write(self, data):
         with self._write_lock, self._device('write'):
@@ -186,10 +129,10 @@ class SerialLine:
             self._log.warning('%s: discarded %d unexpected bytes: %s', self.url, len(stale), show(stale))
 
     def _read_chunk(self, command, received):
-        """Whatever bytes arrive next; ReplyTimeout after `timeout` seconds of silence."""
+        """Whatever bytes arrive next; NoReply after `timeout` seconds of silence."""
         with self._device('read'):
             chunk = self._serial.read(max(1, self._serial.in_waiting))
         if not chunk:
-            raise ReplyTimeout(command, self.timeout, bytes(received))
+            raise NoReply(command, self.timeout, bytes(received))
         self._trace('<-', chunk)
         return chunk

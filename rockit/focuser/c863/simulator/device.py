@@ -67,7 +67,6 @@ class Simulator:
                      0x0A: max(5.0, float(velocity))}
             self.firmware = GCSInterpreter(self.axis, address=address, model=model, record=self._record,
                                            flash=flash, now=now)
-        self.gcs = self.firmware if protocol == 'gcs' else None
         if referenced:
             self.firmware.assume_referenced(now)
         port = PtyPort(link) if tcp_port is None else TcpPort(tcp_port)
