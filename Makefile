@@ -117,10 +117,17 @@ test-deps:
 
 # The README's first command: what the daemon and focus need (test-deps' install without the
 # test tools, skipped when they are there already), then the daemon on the built-in simulator
-# with config/test.json in the foreground until Ctrl-C. focus needs the same Python: in a
-# virtual environment, the hint says to activate it in the other shell.
+# with config/test.json in the foreground until Ctrl-C. A distribution's own Python outside a
+# virtual environment may refuse pip (PEP 668, Debian 12): as root the distribution's packages
+# are installed instead. focus needs the same Python: in a virtual environment, the hint says to
+# activate it in the other shell.
 simulate:
-	@$(PYTHON) -c 'import Pyro4, serial, jsonschema' 2> /dev/null || $(PIP_INSTALL) .
+	@if $(PYTHON) -c 'import Pyro4, serial, jsonschema' 2> /dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null && $(PYTHON) -c 'import os, sys, \
+	        sysconfig; sys.exit(sys.prefix != sys.base_prefix or not os.path.exists(os.path.join( \
+	        sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then \
+	    apt-get update -qq && apt-get install -y -qq python3-pyro4 python3-serial python3-jsonschema; \
+	else $(PIP_INSTALL) .; fi
 	@venv=$$($(PYTHON) -c 'import sys; print(sys.prefix if sys.prefix != sys.base_prefix else "")'); \
 	echo "c863_focusd on the built-in simulator (config/test.json); Ctrl-C stops it."; \
 	echo "Talk to it from another shell, in $(CURDIR):"; \
