@@ -11,7 +11,8 @@ import threading
 import time
 
 from ..constants import CommandStatus, FocuserStatus
-from ..daemon import calling_from, utc_now
+from ..daemon import calling_from
+from ..state import utc_now
 
 log = logging.getLogger('c863_focusd.alpaca')
 
