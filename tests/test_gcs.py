@@ -153,19 +153,10 @@ TYPED_HELPERS = [
     ('position negative', lambda p: p.position(), [(b'POS? 1\n', b'1=-3.25\n')], -3.25),
     ('position other axis', lambda p: p.position('A'), [(b'POS? A\n', b'A=7\n')], 7.0),
     ('target', lambda p: p.target(), [(b'MOV? 1\n', b'1=99.125\n')], 99.125),
-    ('on_target yes', lambda p: p.on_target(), [(b'ONT? 1\n', b'1=1\n')], True),
-    ('on_target no', lambda p: p.on_target(), [(b'ONT? 1\n', b'1=0\n')], False),
     ('referenced', lambda p: p.referenced(), [(b'FRF? 1\n', b'1=1\n')], True),
     ('servo', lambda p: p.servo(), [(b'SVO? 1\n', b'1=0\n')], False),
-    ('reference_mode', lambda p: p.reference_mode(), [(b'RON? 1\n', b'1=1\n')], True),
     ('status_register', lambda p: p.status_register(), [(b'\x04', b'0x9005\n')],
      StatusRegister.from_raw(0x9005)),
-    ('moving yes', lambda p: p.moving(), [(b'\x05', b'1\n')], True),
-    ('moving no', lambda p: p.moving(), [(b'\x05', b'0\n')], False),
-    ('moving with 0x', lambda p: p.moving(), [(b'\x05', b'0x1\n')], True),
-    ('ready', lambda p: p.ready(), [(b'\x07', b'\xb1\n')], True),
-    ('busy', lambda p: p.ready(), [(b'\x07', b'\xb0\n')], False),
-    ('parameter', lambda p: p.parameter(0x3C), [(b'SPA? 1 0x3C\n', b'1 0x3C=M-110.1DG\n')], 'M-110.1DG'),
     ('parameter_float hex echo', lambda p: p.parameter_float(0xE),
      [(b'SPA? 1 0xE\n', b'1 0xE=10000\n')], 10000.0),
     ('parameter_float decimal echo', lambda p: p.parameter_float(15),
@@ -174,9 +165,6 @@ TYPED_HELPERS = [
      [(b'TMN? 1\n', b'1=-12.5\n'), (b'TMX? 1\n', b'1=12.5\n')], (-12.5, 12.5)),
     ('velocity', lambda p: p.velocity(), [(b'VEL? 1\n', b'1=1.5\n')], 1.5),
     ('read_error', lambda p: p.read_error(), [(b'ERR?\n', b'-1024\n')], -1024),
-    ('set_parameter int', lambda p: p.set_parameter(0x50, 2), [(b'SPA 1 0x50 2\n', None), OK], None),
-    ('set_parameter float', lambda p: p.set_parameter(0xB, 0.25), [(b'SPA 1 0xB 0.25\n', None), OK], None),
-    ('set_velocity', lambda p: p.set_velocity(1.5), [(b'VEL 1 1.5\n', None), OK], None),
     ('set_servo on', lambda p: p.set_servo(True), [(b'SVO 1 1\n', None), OK], None),
     ('set_servo off', lambda p: p.set_servo(False), [(b'SVO 1 0\n', None), OK], None),
     ('set_reference_mode', lambda p: p.set_reference_mode(False), [(b'RON 1 0\n', None), OK], None),
@@ -187,9 +175,6 @@ TYPED_HELPERS = [
     ('move integer', lambda p: p.move(3), [(b'MOV 1 3.0\n', None), OK], None),
     ('move tiny', lambda p: p.move(1e-7), [(b'MOV 1 0.0000001\n', None), OK], None),
     ('move large', lambda p: p.move(123456789.123456), [(b'MOV 1 123456789.123456\n', None), OK], None),
-    ('move_relative', lambda p: p.move_relative(-0.5), [(b'MVR 1 -0.5\n', None), OK], None),
-    ('halt: no ERR?', lambda p: p.halt(), [(b'HLT 1\n', None)], None),
-    ('stop: no ERR?', lambda p: p.stop(), [(b'STP\n', None)], None),
     ('stop_all: one raw byte', lambda p: p.stop_all(), [(b'\x18', None)], None),
     ('send: no ERR?', lambda p: p.send('SVO 1 1'), [(b'SVO 1 1\n', None)], None),
 ]
@@ -234,11 +219,8 @@ def test_address_prefix_is_stripped_from_the_first_line_only(open_port, wire):
 
 def test_addressed_single_byte_commands(open_port, wire):
     port = open_port(address=2)
-    with play(wire, (b'2 \x04', b'0 2 0x9005\n'), (b'2 \x05', b'0 2 0\n'), (b'2 \x07', b'0 2 \xb1\n'),
-              (b'2 \x18', None)):
+    with play(wire, (b'2 \x04', b'0 2 0x9005\n'), (b'2 \x18', None)):
         assert port.status_register().raw == 0x9005
-        assert port.moving() is False
-        assert port.ready() is True
         port.stop_all()
 
 
@@ -309,7 +291,7 @@ def test_unknown_parameter_raises_controller_error_54(open_port, wire):
     port = open_port(timeout=0.2)
     with play(wire, (b'SPA? 1 0x99\n', None), (b'ERR?\n', b'54\n')):
         with pytest.raises(ControllerError) as refused:
-            port.parameter(0x99)
+            port.parameter_float(0x99)
     assert refused.value.code == 54
     assert refused.value.command == 'SPA? 1 0x99'
 
@@ -363,11 +345,8 @@ GARBAGE = [  # (id, call, request, reply, problem named, received text quoted)
     ('empty', lambda p: p.position(), b'POS? 1\n', b'\n', 'expected "1=<value>"', "''"),
     ('carriage return', lambda p: p.position(), b'POS? 1\n', b'1=12.5\r\n', 'carriage return', '1=12.5'),
     ('two lines', lambda p: p.position(), b'POS? 1\n', b'1=1 \n1=2\n', 'expected one line', '1=2'),
-    ('not a flag', lambda p: p.on_target(), b'ONT? 1\n', b'1=2\n', 'expected 0 or 1', "'2'"),
     ('status without 0x', lambda p: p.status_register(), b'\x04', b'9005\n', 'status register', "'9005'"),
     ('status not hex', lambda p: p.status_register(), b'\x04', b'0xZZ\n', 'status register', "'0xZZ'"),
-    ('motion not hex', lambda p: p.moving(), b'\x05', b'?\n', 'hexadecimal', "'?'"),
-    ('ready byte', lambda p: p.ready(), b'\x07', b'1\n', '0xB1', "'1'"),
     ('native C-863.10 reply', lambda p: p.identify(), b'*IDN?\n', b'C-863.10\r\n', 'carriage return',
      'C-863.10'),
 ]
@@ -424,8 +403,8 @@ def test_port_is_opened_exclusively(port, device):
 
 def test_port_can_be_reopened_after_close(open_port, device, wire):
     open_port().close()
-    with play(wire, (b'\x05', b'0\n')):
-        assert open_port().moving() is False
+    with play(wire, (b'\x04', b'0x9005\n')):
+        assert open_port().status_register().on_target
 
 
 def test_missing_device_is_a_port_error():
@@ -458,7 +437,7 @@ def test_closed_port_is_a_port_error(port):
     port.close()
     port.close()
     with pytest.raises(LinkLost, match='closed'):
-        port.moving()
+        port.status_register()
 
 
 def test_socket_url_against_a_local_tcp_server():
@@ -488,16 +467,11 @@ BAD_INPUT = [
     ('empty command', lambda p: p.query(''), ValueError),
     ('not a string', lambda p: p.command(None), ValueError),
     ('NaN target', lambda p: p.move(math.nan), ValueError),
-    ('infinite distance', lambda p: p.move_relative(math.inf), ValueError),
     ('string target', lambda p: p.move('5'), TypeError),
     ('bool target', lambda p: p.move(True), TypeError),
     ('axis with a space', lambda p: p.position('1 2'), ValueError),
-    ('empty axis', lambda p: p.halt(''), ValueError),
     ('reference mode', lambda p: p.reference('GOH'), ValueError),
     ('servo flag', lambda p: p.set_servo(2), ValueError),
-    ('parameter id', lambda p: p.parameter(-1), ValueError),
-    ('parameter id type', lambda p: p.parameter('0xE'), ValueError),
-    ('parameter value', lambda p: p.set_parameter(0x3C, 'a\nb'), ValueError),
     ('printable single byte', lambda p: p.send_byte(ord('A')), ValueError),
     ('LF as single byte', lambda p: p.query_byte(0x0A), ValueError),
 ]

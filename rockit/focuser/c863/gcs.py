@@ -81,16 +81,11 @@ FOLLOWING_ERRORS = (1024, -1024)
 STOP_ALL_BYTE = 0x18  # '#24'
 
 _STATUS_BYTE = 0x04   # '#4'
-_MOTION_BYTE = 0x05   # '#5'
-_READY_BYTE = 0x07    # '#7'
-_READY = '\xb1'
-_NOT_READY = '\xb0'
 
 # An axis name as GCS 2.0 allows it; anything else could smuggle a second command onto the line.
 _AXIS = re.compile(r'[A-Za-z0-9_]{1,16}\Z')
 _INTEGER = re.compile(r'[+-]?[0-9]+\Z')
 _FLOAT = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z')
-_HEX = re.compile(r'(0[xX])?[0-9A-Fa-f]+\Z')
 _STATUS_HEX = re.compile(r'0[xX][0-9A-Fa-f]+\Z')
 
 
@@ -181,14 +176,6 @@ def _check_text(text, what):
     return text
 
 
-def _format_parameter_value(value):
-    if isinstance(value, str):
-        return _check_text(value, 'parameter value')
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return format_float(value)
-
-
 def _find_reply_end(buffer, start):
     """Index just past the LF that completes a reply, or None if it is not complete yet.
 
@@ -223,11 +210,6 @@ def _parse_float(command, text):
     if not math.isfinite(value):
         raise GarbledReply(command, text, 'expected a finite number')
     return value
-
-
-def _parse_text(command, text):
-    """Text values (e.g. the stage name) are returned as the controller wrote them."""
-    return text
 
 
 class GCSPort(SerialLine):
@@ -408,10 +390,6 @@ class GCSPort(SerialLine):
         """MOV?: the commanded target in physical units."""
         return self._query_value(_parse_float, 'MOV?', axis)
 
-    def on_target(self, axis='1'):
-        """ONT?: True once the axis has settled inside the on-target window."""
-        return self._query_value(_parse_bool, 'ONT?', axis)
-
     def referenced(self, axis='1'):
         """FRF?: True if the axis position is referenced."""
         return self._query_value(_parse_bool, 'FRF?', axis)
@@ -420,29 +398,9 @@ class GCSPort(SerialLine):
         """SVO?: True if the servo loop is closed."""
         return self._query_value(_parse_bool, 'SVO?', axis)
 
-    def reference_mode(self, axis='1'):
-        """RON?: True if absolute moves need a reference run first."""
-        return self._query_value(_parse_bool, 'RON?', axis)
-
     def status_register(self):
         """#4: the status register, decoded."""
         return StatusRegister.parse(self.query_byte(_STATUS_BYTE))
-
-    def moving(self):
-        """#5: True if any axis is in motion (bit 0 is axis 1, the C-863's only axis)."""
-        text = self.query_byte(_MOTION_BYTE)
-        return _parse('#5', text, _HEX, lambda digits: int(digits, 16), 'a hexadecimal motion mask') != 0
-
-    def ready(self):
-        """#7: False while the controller is busy (e.g. with a reference run)."""
-        text = self.query_byte(_READY_BYTE)
-        if text not in (_READY, _NOT_READY):
-            raise GarbledReply('#7', text, 'expected 0xB1 (ready) or 0xB0 (busy)')
-        return text == _READY
-
-    def parameter(self, pid, axis='1'):
-        """SPA? <axis> 0x<id>: a parameter's value as the controller wrote it."""
-        return self._query_value(_parse_text, 'SPA?', axis, _check_parameter_id(pid))
 
     def parameter_float(self, pid, axis='1'):
         """A numeric parameter (e.g. 0xE/0xF, the counts-per-unit fraction)."""
@@ -461,14 +419,6 @@ class GCSPort(SerialLine):
     def _command_axis(self, mnemonic, axis, *arguments):
         self.command(' '.join((mnemonic, _check_axis(axis)) + arguments))
 
-    def set_parameter(self, pid, value, axis='1'):
-        """SPA <axis> 0x<id> <value> (volatile memory)."""
-        self._command_axis('SPA', axis, _check_parameter_id(pid), _format_parameter_value(value))
-
-    def set_velocity(self, value, axis='1'):
-        """VEL: the closed-loop velocity for the following moves."""
-        self._command_axis('VEL', axis, format_float(value))
-
     def set_servo(self, on, axis='1'):
         """SVO: close (True) or open (False) the servo loop."""
         self._command_axis('SVO', axis, _check_flag(on))
@@ -480,7 +430,7 @@ class GCSPort(SerialLine):
     def reference(self, mode='FRF', axis='1'):
         """Starts a reference run: FRF (reference switch), FNL or FPL (limit switches).
 
-        Returns once the controller accepted it; poll ready()/status_register() for the end.
+        Returns once the controller accepted it; poll status_register() for the end.
         """
         if mode not in REFERENCE_MODES['gcs']:
             raise ValueError(f'invalid reference mode {mode!r}: expected one of {", ".join(REFERENCE_MODES["gcs"])}')
@@ -490,19 +440,7 @@ class GCSPort(SerialLine):
         """MOV: start an absolute move to `position` (physical units)."""
         self._command_axis('MOV', axis, format_float(position))
 
-    def move_relative(self, distance, axis='1'):
-        """MVR: start a move by `distance` from the last commanded target."""
-        self._command_axis('MVR', axis, format_float(distance))
-
     # ---- stopping (no ERR? read: the controller latches error 10, which callers expect) --
-
-    def halt(self, axis='1'):
-        """HLT: decelerate the axis smoothly to a stop. Leaves error 10 latched."""
-        self.send(f'HLT {_check_axis(axis)}')
-
-    def stop(self):
-        """STP: stop all motion abruptly, reference runs included. Leaves error 10 latched."""
-        self.send('STP')
 
     def stop_all(self):
         """#24: like STP, but one byte that goes out at once even during another exchange."""

@@ -27,7 +27,6 @@ import re
 import threading
 from collections import namedtuple
 
-from .constants import REFERENCE_MODES
 from .errors import ControllerError, GarbledReply
 from .serialline import SerialLine
 
@@ -300,27 +299,13 @@ class NativePort(SerialLine):
 
     # ---- commands (checked through TS) ---------------------------------------------------------
 
-    def motor_on(self):
-        """MN: servo on; the target becomes the current position, so nothing jumps."""
-        self.command('MN')
-
     def move(self, position):
         """MA: start an absolute move, in counts."""
         self.command(f'MA{_check_position(position)}')
 
-    def move_relative(self, distance):
-        """MR: start a move by distance counts from the current target."""
-        self.command(f'MR{_check_position(distance, "distance")}')
-
     def define_home(self, position=0):
         """DH: the current position becomes `position` (target too): no motion."""
         self.command(f'DH{_check_position(position)}')
-
-    def find_edge(self, mode='FE2'):
-        """FE0..FE3: start a search for the reference switch edge; poll status().referencing."""
-        if mode not in REFERENCE_MODES['native']:
-            raise ValueError(f'invalid find-edge mode {mode!r}: expected one of {", ".join(REFERENCE_MODES["native"])}')
-        self.command(mode)
 
     # ---- stopping ----------------------------------------------------------------------------
 
