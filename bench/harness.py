@@ -9,32 +9,26 @@ byte really arrived at the controller and when the axis really settled.
 import json
 import math
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-import Pyro4
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # pylint: disable=wrong-import-position
-from rockit.focuser.c863.config import Config  # noqa: E402
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus  # noqa: E402
 from rockit.focuser.c863.simulator import Simulator  # noqa: E402
-
-DAEMON_SCRIPT = ROOT / 'c863_focusd'
-FOCUS_SCRIPT = ROOT / 'focus'
+from testkit.addresses import TEST_DAEMONS, claim_address  # noqa: E402
+# FOCUS_SCRIPT, script_env and wait_until are here for figures.py and soak too.
+from testkit.daemon import FOCUS_SCRIPT, DaemonProcess, connect, script_env  # noqa: E402,F401
+from testkit.waiting import wait_until  # noqa: E402,F401
 
 # A stage like the W1m's: mm units at 10000 counts/mm, 2 mm/s, 10 mm/s2 ramps.
 SIMULATOR_VELOCITY = 2.0
 
-# The daemon's config: the documented test config, with the baud rate of the run. The last of
-# the localhost test daemons (port 9004) keeps the bench out of the way of a test run.
+# The daemon's config: the documented test config, with the baud rate of the run and the
+# address the rig claims (testkit/addresses.py: never one a test run or a soak is using).
 DAEMON_CONFIG = {
-    'daemon': 'localhost_test5',
     'log_name': 'focusd@bench',
     'control_machines': ['LocalHost'],
     'serial_timeout': 2,
@@ -45,8 +39,9 @@ DAEMON_CONFIG = {
     'idle_loop_delay': 1,
     'move_timeout': 60,
     'home_timeout': 120,
-    'alpaca_port': 11004,  # the test daemons' offset (Pyro port + 2000)
 }
+# The address tried first: the last of the test daemons', which a test run takes last.
+ADDRESS_ORDER = TEST_DAEMONS[::-1]
 
 # How much of the daemon's log to show when a measurement fails.
 LOG_LINES_ON_FAILURE = 40
@@ -58,46 +53,17 @@ def byte_time(baud):
     return BITS_PER_BYTE / baud
 
 
-def wait_until(predicate, timeout, what):
-    """Polls predicate() until it returns a true value (returned); RuntimeError at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f'{what} (waited {timeout} s)')
-        time.sleep(0.005)
-
-
 def percentile(values, fraction):
     """Nearest-rank percentile: a value that was really measured, never an interpolation."""
     ordered = sorted(values)
     return ordered[max(1, math.ceil(len(ordered) * fraction)) - 1]
 
 
-def script_env(**extra):
-    """Environment for the scripts under test: this checkout first on the import path."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(ROOT) + os.pathsep + env.get('PYTHONPATH', '')
-    env.update(extra)
-    return env
-
-
 def proxy(uri, timeout=5.0):
     """A Pyro proxy to the daemon, connected now so that the first call pays no connect."""
-    connected = Pyro4.Proxy(uri)
-    connected._pyroTimeout = timeout  # pylint: disable=protected-access
+    connected = connect(uri, timeout)
     connected._pyroBind()  # pylint: disable=protected-access
     return connected
-
-
-def _check_port_free(host, port):
-    """Refuses to start beside another daemon on our port, whose answers would be taken for ours."""
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        if probe.connect_ex((host, port)) == 0:
-            raise RuntimeError(f'something already listens on {host}:{port} (another c863_focusd?); stop it first')
 
 
 class ProcessMeter:
@@ -140,6 +106,7 @@ class Rig:
         self.daemon = None
         self.meter = None
         self.uri = None
+        self._address = None
 
     def __enter__(self):
         try:
@@ -157,52 +124,36 @@ class Rig:
 
     def start(self):
         self.simulator.start()
-        config = dict(DAEMON_CONFIG, serial_port=self.simulator.device, serial_baud=self.baud)
+        self._address = claim_address(ADDRESS_ORDER)
+        config = dict(DAEMON_CONFIG, daemon=self._address.name, alpaca_port=self._address.alpaca_port,
+                      serial_port=self.simulator.device, serial_baud=self.baud)
         self.config_path.write_text(json.dumps(config, indent=2))
-        address = Config(str(self.config_path)).daemon
-        self.uri = address.uri
-        _check_port_free(address.host, address.port)
-        with open(self.log_path, 'wb') as log:
-            self.daemon = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), str(self.config_path)],
-                                           stdout=log, stderr=subprocess.STDOUT, env=script_env(), cwd=ROOT)
+        self.daemon = DaemonProcess(self.config_path, self.simulator, self.log_path)
+        self.uri = self.daemon.uri
         self.meter = ProcessMeter(self.daemon.pid)
-        wait_until(self._answers, 20, f'c863_focusd did not start serving {self.uri}')
         result = self.call('initialize')
         if result != CommandStatus.Succeeded:
             raise RuntimeError(f'initialize: {CommandStatus.message(result)}\n{self.daemon_output()}')
         self.wait_for_idle()
 
-    def _answers(self):
-        if self.daemon.poll() is not None:
-            raise RuntimeError(f'c863_focusd exited with {self.daemon.returncode}:\n{self.daemon_output()}')
-        try:
-            with proxy(self.uri, timeout=1) as daemon:
-                return daemon.report_status()
-        except Pyro4.errors.CommunicationError:
-            return None
-
     def call(self, method, *args):
         """One Pyro call on a fresh proxy (for set-up and stimulus; measured calls keep theirs)."""
-        with proxy(self.uri, timeout=120) as daemon:
-            return getattr(daemon, method)(*args)
+        return self.daemon.call(method, *args)
 
     def status(self):
         return self.call('report_status')
 
     def wait_for_idle(self, timeout=30):
         """Until the daemon reports an idle, referenced axis: the state every figure starts from."""
-        wait_until(lambda: self.status()['status'] == FocuserStatus.Idle, timeout,
-                   f'the daemon did not become idle; last status {self.status()}')
+        self.daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Idle, timeout,
+                                    'the daemon did not become idle')
 
     def daemon_output(self):
-        return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
+        return self.daemon.output() if self.daemon is not None else ''
 
     def close(self):
-        if self.daemon is not None and self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
+        if self.daemon is not None:
+            self.daemon.stop()
         self.simulator.close()
+        if self._address is not None:
+            self._address.close()

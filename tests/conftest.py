@@ -4,75 +4,26 @@ The simulator runs in the test process (so tests can inject faults and read its 
 the daemon under test is the real `c863_focusd` script in its own process, talking to the
 simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
-import contextlib
-import fcntl
 import json
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
+from contextlib import contextmanager
 from pathlib import Path
 
-import Pyro4
 import pytest
 
-from rockit.focuser.c863.simulator import Simulator
-from rockit.focuser.c863.site import daemons
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's testkit/
 
-ROOT = Path(__file__).resolve().parent.parent
-DAEMON_SCRIPT = ROOT / 'c863_focusd'
-FOCUS_SCRIPT = ROOT / 'focus'
+# pylint: disable=wrong-import-position
+from rockit.focuser.c863.constants import CommandStatus  # noqa: E402
+from rockit.focuser.c863.simulator import Simulator  # noqa: E402
+from testkit.addresses import claim_address  # noqa: E402
+from testkit.clients import CLIENTS  # noqa: E402
+from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: E402,F401
+from testkit.waiting import wait_until  # noqa: E402,F401
 
-
-_PORT_CLAIMS = []
-
-
-def _claim_free_test_daemon():
-    """A localhost_test* daemon entry whose port is free, with the lock file that claims it.
-
-    So that two test runs on one machine (or a benchmark beside a test run) never talk to each
-    other's daemon: a claim is an exclusive lock file per port, and ports another process is
-    listening on are skipped.
-    """
-    for name in ['localhost_test'] + [f'localhost_test{i}' for i in range(2, 6)]:
-        entry = getattr(daemons, name)
-        claim = open(os.path.join(tempfile.gettempdir(), f'rockit-focuser-c863-test-{entry.port}.lock'), 'w')
-        try:
-            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            claim.close()
-            continue
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind((entry.host, entry.port))
-            except OSError:
-                claim.close()
-                continue
-        return name, entry.uri, claim
-    raise RuntimeError('every localhost_test port (9000-9004) is in use')
-
-
-def claim_test_daemon():
-    """Claims a daemon address for the whole test session (the per-test daemons use it)."""
-    name, uri, claim = _claim_free_test_daemon()
-    _PORT_CLAIMS.append(claim)
-    return name, uri
-
-
-@contextlib.contextmanager
-def spare_test_daemon():
-    """Claims another daemon address while a longer-lived daemon (one per module) runs."""
-    name, uri, claim = _claim_free_test_daemon()
-    try:
-        yield name, uri
-    finally:
-        claim.close()
-
-
-TEST_DAEMON, DAEMON_URI = claim_test_daemon()
+# The address of every per-test daemon, claimed for the whole session (testkit/addresses.py).
+_SESSION_ADDRESS = claim_address()
+TEST_DAEMON, DAEMON_URI = _SESSION_ADDRESS.name, _SESSION_ADDRESS.uri
 
 # Fast but realistic: a 25 mm stage at 10000 counts/mm, moving 10 mm/s.
 SIMULATOR_SPEED = {'velocity': 10.0, 'reference_velocity': 10.0}
@@ -102,90 +53,6 @@ PROTOCOL_CONFIG = {
 }
 
 
-def wait_until(predicate, timeout=10.0, message='condition not met', interval=0.01):
-    """Polls predicate() until it returns a true value (which is returned) or fails the test."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f'{message} (waited {timeout} s)')
-        time.sleep(interval)
-
-
-def subprocess_env(**extra):
-    """Environment for the scripts under test: this checkout first on the import path."""
-    env = dict(os.environ)
-    env['PYTHONPATH'] = str(ROOT) + os.pathsep + env.get('PYTHONPATH', '')
-    env.update(extra)
-    return env
-
-
-class DaemonProcess:
-    """The real c863_focusd, started on a config file; its output goes to a log file.
-
-    wrapper: a command that runs the daemon's command line (e.g. setpriv, to run it as another
-    user); it must exec it, so that the process started here is the daemon.
-    """
-
-    def __init__(self, config_path, simulator, log_path, env=None, wrapper=()):
-        self.config_path = str(config_path)
-        self.simulator = simulator
-        self._log_path = log_path
-        with open(log_path, 'wb') as log_file:
-            self.process = subprocess.Popen([*wrapper, sys.executable, str(DAEMON_SCRIPT), self.config_path],
-                                            stdout=log_file, stderr=subprocess.STDOUT,
-                                            env=subprocess_env(**(env or {})), cwd=ROOT)
-        wait_until(self._answers, 15, f'daemon did not start serving {DAEMON_URI}:\n{self.output()}')
-
-    def _answers(self):
-        if self.process.poll() is not None:
-            raise AssertionError(f'daemon exited with {self.process.returncode}:\n{self.output()}')
-        try:
-            with self.proxy(timeout=1) as proxy:
-                return proxy.report_status()
-        except Pyro4.errors.CommunicationError:
-            return None
-
-    def proxy(self, timeout=5):
-        proxy = Pyro4.Proxy(DAEMON_URI)
-        proxy._pyroTimeout = timeout  # pylint: disable=protected-access
-        return proxy
-
-    def status(self):
-        with self.proxy() as proxy:
-            return proxy.report_status()
-
-    def call(self, method, *args, timeout=120):
-        with self.proxy(timeout) as proxy:
-            return getattr(proxy, method)(*args)
-
-    def wait_for_status(self, predicate, timeout=10.0, message='daemon status'):
-        last = {}
-
-        def check():
-            last.clear()
-            last.update(self.status())
-            return dict(last) if predicate(last) else None
-        try:
-            return wait_until(check, timeout, message, interval=0.02)
-        except AssertionError as e:
-            raise AssertionError(f'{e}; last status {last}') from None
-
-    def output(self):
-        return Path(self._log_path).read_text(errors='replace')
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def protocol():
     """The command set of the simulated controller and the config. Tests that should hold for
@@ -194,13 +61,22 @@ def protocol():
 
 
 @pytest.fixture
-def make_simulator(tmp_path, protocol):
-    """Starts simulated C-863s behind symlinks, so an unplugged device comes back at its path."""
+def simulator_options():
+    """Options of every simulator a test starts (a module overrides it for its own pace)."""
+    return dict(SIMULATOR_SPEED, baud=TEST_BAUD)
+
+
+@pytest.fixture
+def make_simulator(tmp_path, protocol, simulator_options):
+    """Starts simulated C-863s (on a pty behind a symlink unless given a TCP port, so an
+    unplugged device comes back at its path); closed at the end of the test."""
     started = []
 
-    def make(referenced=False, baud=TEST_BAUD, **options):
-        sim = Simulator(baud=baud, link=str(tmp_path / f'focuser{len(started)}'),
-                        referenced=referenced, protocol=protocol, **dict(SIMULATOR_SPEED, **options))
+    def make(**options):
+        options = {'protocol': protocol, **simulator_options, **options}
+        if 'tcp_port' not in options:
+            options.setdefault('link', str(tmp_path / f'focuser{len(started)}'))
+        sim = Simulator(**options)
         started.append(sim)
         sim.start()
         return sim
@@ -210,18 +86,37 @@ def make_simulator(tmp_path, protocol):
 
 
 @pytest.fixture
+def connect():
+    """Opens byte-level clients (testkit/clients.py, by the simulator's command set) on
+    simulators' devices; closed at the end of the test."""
+    clients = []
+
+    def open_client(sim, baud=None):
+        client = CLIENTS[sim.protocol](sim.device, baud or sim.baud)
+        clients.append(client)
+        return client
+    yield open_client
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
 def simulator(make_simulator):
     """A controller in its power-on state: servo off, not referenced."""
     return make_simulator()
+
+
+def config_for(protocol='gcs', **overrides):
+    """The test config for a command set (BASE_CONFIG and PROTOCOL_CONFIG), plus overrides."""
+    return {**BASE_CONFIG, **PROTOCOL_CONFIG[protocol], **overrides}
 
 
 @pytest.fixture
 def write_config(tmp_path, protocol):
     """Writes a test config (BASE_CONFIG for the protocol, plus overrides) and returns its path."""
     def write(**overrides):
-        config = {**BASE_CONFIG, **PROTOCOL_CONFIG[protocol], **overrides}
         path = tmp_path / 'focuser.json'
-        path.write_text(json.dumps(config))
+        path.write_text(json.dumps(config_for(protocol, **overrides)))
         return path
     return write
 
@@ -246,6 +141,30 @@ def daemon_factory(request, write_config, tmp_path):
         process.stop()
 
 
+def make_ready(daemon):
+    """Initializes a daemon whose controller was referenced before it started, and waits until
+    it is IDLE (the daemon-restart case: no reference run needed)."""
+    assert daemon.call('initialize') == CommandStatus.Succeeded, daemon.output()
+    daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
+    return daemon
+
+
+@contextmanager
+def shared_ready_daemon(directory, protocol='gcs', **config):
+    """A referenced simulator and a ready daemon on an address of its own, for the tests of a
+    whole module (each must leave it as it found it: IDLE, referenced, no fault injected)."""
+    with claim_address() as address, \
+            Simulator(referenced=True, protocol=protocol, **SIMULATOR_SPEED, baud=TEST_BAUD) as simulator:
+        path = directory / 'shared.json'
+        path.write_text(json.dumps(config_for(protocol, daemon=address.name, serial_port=simulator.device,
+                                               **config)))
+        daemon = DaemonProcess(path, simulator, directory / 'shared.log')
+        try:
+            yield make_ready(daemon)
+        finally:
+            daemon.stop()
+
+
 @pytest.fixture
 def daemon(daemon_factory):
     return daemon_factory()
@@ -253,28 +172,24 @@ def daemon(daemon_factory):
 
 @pytest.fixture
 def initialized_daemon(daemon):
-    assert daemon.call('initialize') == 0, daemon.output()
+    assert daemon.call('initialize') == CommandStatus.Succeeded, daemon.output()
     return daemon
 
 
 @pytest.fixture
 def homed_daemon(initialized_daemon):
-    assert initialized_daemon.call('home') == 0, initialized_daemon.output()
+    assert initialized_daemon.call('home') == CommandStatus.Succeeded, initialized_daemon.output()
     return initialized_daemon
 
 
 @pytest.fixture
 def start_ready_daemon(make_simulator, daemon_factory):
-    """Starts an initialized daemon on a controller that was referenced before the daemon started.
-
-    That is the daemon-restart case: the daemon comes up IDLE without a reference run, which
-    spares each test the seconds of `home` (homing has tests of its own).
-    """
-    def start(**overrides):
-        daemon = daemon_factory(simulator=make_simulator(referenced=True), **overrides)
-        assert daemon.call('initialize') == 0, daemon.output()
-        daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
-        return daemon
+    """Starts a ready daemon (make_ready) on a simulator that is referenced before it starts,
+    which spares each test the seconds of `home` (homing has tests of its own).
+    simulator_options go to the simulator, other keywords to the config."""
+    def start(simulator_options=None, **overrides):
+        return make_ready(daemon_factory(simulator=make_simulator(referenced=True, **(simulator_options or {})),
+                                         **overrides))
     return start
 
 

@@ -9,11 +9,11 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT
+
 BENCH = ROOT / 'bench'
 sys.path.insert(0, str(BENCH))
 
@@ -21,7 +21,8 @@ sys.path.insert(0, str(BENCH))
 from harness import percentile  # noqa: E402
 
 FIGURES = ('status_p99_1_client', 'status_p99_20_clients', 'stop_p99', 'move_end_median',
-           'focus_status_median', 'idle_cpu', 'idle_rss', 'idle_poll_bytes')
+           'focus_status_median', 'idle_cpu', 'idle_rss', 'idle_poll_bytes', 'alpaca_position_p99',
+           'alpaca_move_to_ismoving')
 BAUD_RATES = (9600, 115200)
 EXIT_ALL_MET, EXIT_MISSED = 0, 3
 

@@ -20,12 +20,12 @@ import time
 
 import pytest
 
-from conftest import (FOCUS_SCRIPT, ROOT, spare_test_daemon, subprocess_env,
-                      wait_until)
+from conftest import FOCUS_SCRIPT, ROOT, script_env, wait_until
 from rockit.focuser.c863 import cli, display
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
+from testkit.addresses import claim_address
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % display.PROGRESS_BAR_WIDTH)
@@ -46,13 +46,13 @@ def focus(*args, config_path=None, timeout=COMMAND_TIMEOUT, **env):
     if config_path is not None:
         env['FOCUSD_CONFIG_PATH'] = str(config_path)
     return subprocess.run([sys.executable, str(FOCUS_SCRIPT), *args], capture_output=True, text=True,
-                          env=subprocess_env(**env), cwd=ROOT, timeout=timeout, check=False)
+                          env=script_env(**env), cwd=ROOT, timeout=timeout, check=False)
 
 
 def start_focus(*args, config_path, **popen_args):
     """Starts the focus command in the background; the caller waits for it."""
     return subprocess.Popen([sys.executable, str(FOCUS_SCRIPT), *args], text=True,
-                            env=subprocess_env(FOCUSD_CONFIG_PATH=str(config_path)), cwd=ROOT,
+                            env=script_env(FOCUSD_CONFIG_PATH=str(config_path)), cwd=ROOT,
                             **popen_args)
 
 
@@ -62,7 +62,7 @@ def focus_on_terminal(*args, config_path, columns=100, **env):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 24, columns, 0, 0))
     env['FOCUSD_CONFIG_PATH'] = str(config_path)
     process = subprocess.Popen([sys.executable, str(FOCUS_SCRIPT), *args], stdin=subprocess.DEVNULL,
-                               stdout=slave, stderr=slave, env=subprocess_env(**env), cwd=ROOT)
+                               stdout=slave, stderr=slave, env=script_env(**env), cwd=ROOT)
     os.close(slave)
     try:
         output = read_until_closed(master, time.monotonic() + COMMAND_TIMEOUT)
@@ -194,7 +194,7 @@ def focus_with_config_dir(config_dir, *args):
     """
     code = ('import sys; from rockit.focuser.c863 import cli; '
             'cli.CONFIG_DIR = sys.argv.pop(1); sys.exit(cli.main())')
-    env = subprocess_env()
+    env = script_env()
     env.pop('FOCUSD_CONFIG_PATH', None)
     return subprocess.run([sys.executable, '-c', code, str(config_dir), *args], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=COMMAND_TIMEOUT, check=False)
@@ -260,14 +260,14 @@ def absent_daemon_config(tmp_path):
     """
     with open(ROOT / 'config' / 'test.json') as file:
         config = json.load(file)
-    with spare_test_daemon() as (name, uri):
-        entry = getattr(daemons, name)
+    with claim_address() as address:
+        entry = getattr(daemons, address.name)
         with socket.socket() as blocker:
             blocker.bind((entry.host, entry.port))
-            config['daemon'] = name
+            config['daemon'] = address.name
             path = tmp_path / 'absent.json'
             path.write_text(json.dumps(config))
-            yield path, uri
+            yield path, address.uri
 
 
 @pytest.mark.parametrize('args', [('status',), ('json',), ('set', '100'), ('offset', '-100'), ('home',),

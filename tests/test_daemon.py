@@ -10,7 +10,7 @@ import threading
 import Pyro4.errors
 import pytest
 
-from conftest import DAEMON_SCRIPT, DAEMON_URI, ROOT, subprocess_env, wait_until
+from conftest import DAEMON_SCRIPT, DAEMON_URI, ROOT, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
 
 STEPS_PER_MM = 10000
@@ -368,7 +368,7 @@ def test_bad_config_exits_78_with_one_line(tmp_path):
     bad = tmp_path / 'bad.json'
     bad.write_text('{"daemon": "localhost_test"}')
     result = subprocess.run([sys.executable, str(DAEMON_SCRIPT), str(bad)], capture_output=True,
-                            text=True, env=subprocess_env(), timeout=30, check=False)
+                            text=True, env=script_env(), timeout=30, check=False)
     assert result.returncode == 78
     assert result.stderr.count('\n') == 1 and str(bad) in result.stderr and 'missing' in result.stderr
 
@@ -513,7 +513,7 @@ def test_every_command_and_result_is_logged(ready_daemon):
 
 def test_second_daemon_on_the_same_address_exits_with_a_clear_line(daemon):
     result = subprocess.run([sys.executable, str(DAEMON_SCRIPT), daemon.config_path], capture_output=True,
-                            text=True, env=subprocess_env(), timeout=30, check=False)
+                            text=True, env=script_env(), timeout=30, check=False)
     assert result.returncode == 69
     assert 'cannot serve on 127.0.0.1' in result.stdout and 'another c863_focusd' in result.stdout
     assert 'Traceback' not in result.stdout + result.stderr
@@ -525,7 +525,7 @@ def test_simulate_runs_the_built_in_simulator_speaking_the_configured_protocol(w
     config = write_config(serial_port='/dev/replaced-by-the-built-in-simulator')
     with open(tmp_path / 'simulate.log', 'wb') as log:
         process = subprocess.Popen([sys.executable, str(DAEMON_SCRIPT), '--simulate', str(config)],
-                                   stdout=log, stderr=subprocess.STDOUT, env=subprocess_env(), cwd=ROOT)
+                                   stdout=log, stderr=subprocess.STDOUT, env=script_env(), cwd=ROOT)
     try:
         def initialized():
             assert process.poll() is None, (tmp_path / 'simulate.log').read_text()

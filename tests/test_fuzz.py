@@ -20,8 +20,9 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.gcs import GCSError, GCSPort, ProtocolError, StatusRegister
+from conftest import shared_ready_daemon
 from test_config import DOCUMENTED_EXAMPLE
-from test_reliability import EXPOSED_METHODS, assert_healthy, shared_ready_daemon, truth
+from test_reliability import EXPOSED_METHODS, assert_healthy, truth
 
 MAX_STEPS = 2 ** 31 - 1  # the daemon's limit on a step count (the controller's positions are 32-bit)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, DaemonProcess, subprocess_env
+from conftest import ROOT, DaemonProcess, script_env
 from rockit.focuser.c863.constants import CommandStatus
 from test_cli import focus
 from test_daemon import start_long_move, wait_for_label
@@ -175,7 +175,7 @@ def test_the_user_can_run_python_and_import_the_package_but_nothing_of_roots(acc
     probe = ('import os, Pyro4, serial, jsonschema, rockit.focuser.c863.server; '
              'print(os.getuid(), os.getgid(), os.getgroups(), os.access("/etc/shadow", os.R_OK))')
     result = subprocess.run([*as_user(accounts, shared_dir, True), sys.executable, '-c', probe],
-                            capture_output=True, text=True, env=subprocess_env(**USER_ENV),
+                            capture_output=True, text=True, env=script_env(**USER_ENV),
                             cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().split(maxsplit=2) == [str(accounts.uid), str(accounts.gid),

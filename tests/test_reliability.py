@@ -15,18 +15,15 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 
 import Pyro4
 import Pyro4.errors
 import pytest
 
-from conftest import (BASE_CONFIG, DAEMON_URI, ROOT, SIMULATOR_SPEED, TEST_BAUD, DaemonProcess,
-                      spare_test_daemon, subprocess_env, wait_until)
+from conftest import DAEMON_URI, ROOT, TEST_BAUD, script_env, shared_ready_daemon, wait_until
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.controller import STOPPED_BY_COMMAND
 from rockit.focuser.c863.gcs import ERRORS, GCSPort, error_text
-from rockit.focuser.c863.simulator import Simulator
 from test_daemon import STEPS_PER_MM, in_background, motion_commands, start_long_move, wait_for_label
 
 EXPOSED_METHODS = {'report_status', 'initialize', 'move', 'home', 'stop', 'shutdown'}
@@ -51,54 +48,11 @@ def commands_received(simulator, prefix):
     return [e[2] for e in simulator.events if e[1] == 'command' and str(e[2]).startswith(prefix)]
 
 
-@pytest.fixture
-def start_ready(make_simulator, daemon_factory):
-    """Like conftest's start_ready_daemon, with simulator options (e.g. a slower axis) too."""
-    def start(simulator_options=None, **config):
-        daemon = daemon_factory(simulator=make_simulator(referenced=True, **(simulator_options or {})),
-                                **config)
-        assert daemon.call('initialize') == CommandStatus.Succeeded, daemon.output()
-        wait_for_label(daemon, 'IDLE')
-        return daemon
-    return start
-
-
-# ---- a daemon shared by the tests of one module --------------------------------------------
-
-class SharedDaemon(DaemonProcess):
-    """The real daemon on a spare Pyro address (DaemonProcess always uses the per-test one)."""
-
-    def __init__(self, config_path, simulator, log_path, uri):
-        self.uri = uri
-        super().__init__(config_path, simulator, log_path)
-
-    def proxy(self, timeout=5):
-        proxy = Pyro4.Proxy(self.uri)
-        proxy._pyroTimeout = timeout  # pylint: disable=protected-access
-        return proxy
-
-
-@contextmanager
-def shared_ready_daemon(directory, **config):
-    """A referenced simulator and an initialized, IDLE daemon on a spare address."""
-    with spare_test_daemon() as (name, uri), \
-            Simulator(baud=TEST_BAUD, referenced=True, **SIMULATOR_SPEED) as simulator:
-        path = directory / 'shared.json'
-        path.write_text(json.dumps(dict(BASE_CONFIG, daemon=name, serial_port=simulator.device, **config)))
-        daemon = SharedDaemon(path, simulator, directory / 'shared.log', uri)
-        try:
-            assert daemon.call('initialize') == CommandStatus.Succeeded, daemon.output()
-            wait_for_label(daemon, 'IDLE')
-            yield daemon
-        finally:
-            daemon.stop()
-
-
 # ---- serial link lost in the middle of something -------------------------------------------
 
-def test_unplug_during_a_move_and_replug_while_the_axis_still_moves(start_ready):
+def test_unplug_during_a_move_and_replug_while_the_axis_still_moves(start_ready_daemon):
     # 4 mm/s: the controller is still moving (on its own) when the cable comes back.
-    daemon = start_ready({'velocity': 4.0})
+    daemon = start_ready_daemon({'velocity': 4.0})
     simulator = daemon.simulator
     thread, result = start_long_move(daemon, past_mm=13)
     simulator.unplug()
@@ -158,8 +112,8 @@ def test_a_following_error_while_the_link_is_down_is_not_forgotten(ready_daemon)
     assert status['status_label'] == 'ERROR' and 'focus home' in status['message']
 
 
-def test_mute_during_a_move_is_reported_and_recovers(start_ready):
-    daemon = start_ready(serial_timeout=0.3)
+def test_mute_during_a_move_is_reported_and_recovers(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=0.3)
     simulator = daemon.simulator
     thread, result = start_long_move(daemon)
     simulator.mute(True)
@@ -174,8 +128,8 @@ def test_mute_during_a_move_is_reported_and_recovers(start_ready):
     assert motion_commands(simulator) == ['MOV 1 24.0']
 
 
-def test_an_error_read_after_a_silent_poll_is_shown(start_ready):
-    daemon = start_ready(serial_timeout=1)
+def test_an_error_read_after_a_silent_poll_is_shown(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=1)
     simulator = daemon.simulator
     simulator.mute(True)
     seen = len(simulator.events)
@@ -191,8 +145,8 @@ def test_an_error_read_after_a_silent_poll_is_shown(start_ready):
 # ---- replies that are garbled, cut short or slow -------------------------------------------
 
 @pytest.mark.parametrize('how, problem', [('flip', 'unexpected reply'), ('truncate', 'incomplete reply')])
-def test_garbled_replies_are_a_lost_link_until_they_are_clean_again(start_ready, how, problem):
-    daemon = start_ready(serial_timeout=0.3)
+def test_garbled_replies_are_a_lost_link_until_they_are_clean_again(start_ready_daemon, how, problem):
+    daemon = start_ready_daemon(serial_timeout=0.3)
     simulator = daemon.simulator
     simulator.garble_replies(True, how)
     status = wait_for_label(daemon, 'ERROR', timeout=15)
@@ -205,8 +159,8 @@ def test_garbled_replies_are_a_lost_link_until_they_are_clean_again(start_ready,
     assert daemon.output().count('lost the serial link') == 1
 
 
-def test_slow_replies_within_the_timeout_are_no_fault(start_ready):
-    daemon = start_ready(serial_timeout=1)
+def test_slow_replies_within_the_timeout_are_no_fault(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=1)
     simulator = daemon.simulator
     simulator.reply_delay = 0.6  # every reply, status polls included
     assert daemon.call('move', 1000) == CommandStatus.Succeeded
@@ -216,8 +170,8 @@ def test_slow_replies_within_the_timeout_are_no_fault(start_ready):
     assert 'poll failed' not in daemon.output() and 'lost the serial link' not in daemon.output()
 
 
-def test_replies_slower_than_the_timeout_are_a_lost_link_that_recovers(start_ready):
-    daemon = start_ready(serial_timeout=0.3)
+def test_replies_slower_than_the_timeout_are_a_lost_link_that_recovers(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=0.3)
     simulator = daemon.simulator
     simulator.reply_delay = 0.5
     status = wait_for_label(daemon, 'ERROR', timeout=15)
@@ -229,8 +183,8 @@ def test_replies_slower_than_the_timeout_are_a_lost_link_that_recovers(start_rea
 
 # ---- the controller itself -----------------------------------------------------------------
 
-def test_power_cycle_during_a_move_returns_at_once_and_is_not_homed(start_ready):
-    daemon = start_ready(move_timeout=4)
+def test_power_cycle_during_a_move_returns_at_once_and_is_not_homed(start_ready_daemon):
+    daemon = start_ready_daemon(move_timeout=4)
     simulator = daemon.simulator
     thread, result = start_long_move(daemon, past_mm=13)
     simulator.power_cycle()
@@ -275,8 +229,8 @@ def test_a_controller_with_an_absurd_travel_range_fails_initialize_cleanly(daemo
 
 # ---- a stop racing a poll that waits for its reply -----------------------------------------
 
-def test_stop_reaches_the_controller_while_a_poll_waits_for_its_reply(start_ready):
-    daemon = start_ready({'velocity': 1.0}, serial_timeout=3)
+def test_stop_reaches_the_controller_while_a_poll_waits_for_its_reply(start_ready_daemon):
+    daemon = start_ready_daemon({'velocity': 1.0}, serial_timeout=3)
     simulator = daemon.simulator
     thread, result = start_long_move(daemon)
     simulator.reply_delay = 1.0
@@ -297,8 +251,8 @@ def test_stop_reaches_the_controller_while_a_poll_waits_for_its_reply(start_read
     assert status['current_steps'] == status['target_steps'] == truth(simulator)
 
 
-def test_a_stop_before_the_reference_run_starts_returns_stopped(start_ready):
-    daemon = start_ready(serial_timeout=3)
+def test_a_stop_before_the_reference_run_starts_returns_stopped(start_ready_daemon):
+    daemon = start_ready_daemon(serial_timeout=3)
     simulator = daemon.simulator
     simulator.reply_delay = 1.0  # home() first asks SVO?: the stop arrives while it waits
     seen = len(simulator.events)
@@ -561,7 +515,7 @@ def test_a_short_soak_loses_nothing(tmp_path):
     figures_path = tmp_path / 'soak.json'
     result = subprocess.run([sys.executable, str(ROOT / 'bench' / 'soak'), '--commands', '10', '--seed', '6',
                              '--json', str(figures_path)], capture_output=True, text=True, timeout=180,
-                            env=subprocess_env(), cwd=ROOT, check=False)
+                            env=script_env(), cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(figures_path.read_text())
     assert figures['commands_total'] >= 10 and figures['faults_total'] >= 1

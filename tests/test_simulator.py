@@ -6,7 +6,6 @@ timeout: replies come in order, so if the next query's reply is the first thing 
 the earlier request produced none.
 """
 import math
-import re
 import statistics
 import time
 
@@ -14,98 +13,14 @@ import pytest
 import serial
 
 from rockit.focuser.c863.simulator import Simulator
+from testkit.clients import GCSClient
 
 FAST = {'baud': 115200, 'velocity': 10.0, 'reference_velocity': 5.0}
-REPLY_END = re.compile(rb'(?<! )\n')  # PI's framing: a LF after a space means more lines follow
-
-
-class Client:
-    """A GCS client at the byte level: writes requests, reads replies by PI's framing rule."""
-
-    def __init__(self, device, baud=115200):
-        self.port = serial.serial_for_url(device, baudrate=baud, timeout=0.02, exclusive=True)
-        self._received = b''  # read from the port but not yet returned: the next replies
-
-    def close(self):
-        self.port.close()
-
-    def send(self, data):
-        self.port.write(data)
-
-    def reply(self, timeout=2.0):
-        """Bytes up to the first LF not preceded by a space: one complete (possibly multi-line)
-        reply. Bytes after it (pipelined replies that arrived in the same read) are kept for
-        the next call."""
-        deadline = time.monotonic() + timeout
-        while True:
-            end = REPLY_END.search(self._received)
-            if end:
-                reply, self._received = self._received[:end.end()], self._received[end.end():]
-                return reply
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'incomplete reply after {timeout} s: {self._received!r}')
-            self._received += self.port.read(max(1, self.port.in_waiting))
-
-    def ask(self, request):
-        """Sends a query and returns its reply as text."""
-        self.send(request)
-        return self.reply().decode('latin-1')
-
-    def value(self, query):
-        """`POS? 1` -> the text right of '=' in the one-line reply."""
-        return self.ask(query.encode() + b'\n').rstrip('\n').split('=', 1)[1]
-
-    def number(self, query):
-        return float(self.value(query))
-
-    def error(self):
-        return int(self.ask(b'ERR?\n'))
-
-    def do(self, command):
-        """A set command that must succeed (ERR? 0)."""
-        self.send(command.encode() + b'\n')
-        code = self.error()
-        assert code == 0, f'{command} -> error {code}'
-
-    def refused(self, request):
-        """The error code a request leaves behind, having checked that it got no reply."""
-        self.send(request)
-        return self.error()
-
-    def wait(self, predicate, timeout=10.0, message='condition'):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            assert time.monotonic() < deadline, f'{message} not reached in {timeout} s'
-            time.sleep(0.005)
 
 
 @pytest.fixture
-def make_simulator():
-    """Starts simulators (closed at the end of the test)."""
-    started = []
-
-    def make(**options):
-        sim = Simulator(**dict(FAST, **options))
-        sim.start()
-        started.append(sim)
-        return sim
-    yield make
-    for sim in started:
-        sim.close()
-
-
-@pytest.fixture
-def connect():
-    """Opens clients on a simulator's device (closed at the end of the test)."""
-    clients = []
-
-    def open_client(sim, baud=None):
-        client = Client(sim.device, baud or sim.baud)
-        clients.append(client)
-        return client
-    yield open_client
-    for client in clients:
-        client.close()
+def simulator_options():
+    return dict(FAST)
 
 
 @pytest.fixture
@@ -666,7 +581,7 @@ def test_unplug_fails_the_client_and_replug_works_through_the_link(make_simulato
 
 def test_a_second_client_cannot_open_the_device(sim, client):
     with pytest.raises(serial.SerialException):
-        Client(sim.device)
+        GCSClient(sim.device)
     assert client.ask(b'ERR?\n') == '0\n'
 
 

@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
-import serial
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, script_env, wait_until
+from testkit.clients import GCSClient
+
 FAST = ('--baud', '115200', '--velocity', '10', '--reference-velocity', '5')
-
 
 
 def oldest_supported_python():
@@ -36,12 +35,11 @@ INTERPRETERS = [sys.executable] + oldest_supported_python()
 
 class SimulatorProcess:
     def __init__(self, *args, python=sys.executable):
-        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get('PYTHONPATH', ''))
         self.process = subprocess.Popen(
             [python, '-m', 'rockit.focuser.c863.simulator', *args], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(), cwd=ROOT)
         self.device = self.process.stdout.readline().strip()
-        self._port = None
+        self._client = None
 
     def control(self, line):
         """Sends a control command on stdin and returns the line it answers."""
@@ -49,26 +47,22 @@ class SimulatorProcess:
         self.process.stdin.flush()
         return self.process.stdout.readline().rstrip('\n')
 
-    def port(self):
-        if self._port is None:
-            self._port = serial.serial_for_url(self.device, timeout=0.02, exclusive=True)
-        return self._port
+    def client(self):
+        """A GCS client on the printed device, opened on first use."""
+        if self._client is None:
+            self._client = GCSClient(self.device)
+        return self._client
 
-    def ask(self, request, timeout=2.0):
-        port = self.port()
-        port.write(request)
-        data = b''
-        deadline = time.monotonic() + timeout
-        while not (data.endswith(b'\n') and not data.endswith(b' \n')):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'no complete reply to {request!r}: {data!r}')
-            data += port.read(max(1, port.in_waiting))
-        return data.decode('latin-1')
+    def ask(self, request):
+        return self.client().ask(request)
+
+    def port(self):
+        return self.client().port
 
     def terminate(self, signum=signal.SIGTERM):
         """Sends the signal and returns the exit status."""
-        if self._port is not None:
-            self._port.close()
+        if self._client is not None:
+            self._client.close()
         self.process.send_signal(signum)
         status = self.process.wait(10)
         self.process.stdin.close()
@@ -102,13 +96,6 @@ def read_exactly(port, count, timeout=5.0):
         assert time.monotonic() < deadline, f'only {data!r} of {count} bytes arrived'
         data += port.read(count - len(data))
     return data
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, 'condition not reached'
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize('python', INTERPRETERS, ids=os.path.basename)

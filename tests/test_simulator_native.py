@@ -8,106 +8,25 @@ order, so if the next query's report is the first thing that arrives, nothing ca
 """
 import subprocess
 import sys
-import time
 
 import pytest
-import serial
 
-from conftest import ROOT, subprocess_env
-from rockit.focuser.c863.simulator import Simulator
+from conftest import ROOT, script_env
+from testkit.clients import NativeClient
 
 FAST = {'baud': 115200, 'velocity': 25.0, 'reference_velocity': 25.0, 'protocol': 'native'}
 END = b'\r\n\x03'
 COUNTS_PER_MM = 10000
 
 
-class Client:
-    """A native-command client at the byte level, like the rockit daemon's serial code."""
-
-    def __init__(self, device, baud=115200):
-        self.port = serial.serial_for_url(device, baudrate=baud, timeout=0.02, exclusive=True)
-
-    def close(self):
-        self.port.close()
-
-    def send(self, data):
-        self.port.write(data)
-
-    def report(self, timeout=2.0):
-        """The bytes of one report, up to and including CR LF ETX."""
-        data = b''
-        deadline = time.monotonic() + timeout
-        while not data.endswith(END):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f'incomplete report after {timeout} s: {data!r}')
-            data += self.port.read(1)
-        return data
-
-    def ask(self, request):
-        self.send(request)
-        return self.report()
-
-    def position(self):
-        return int(self.ask(b"'")[2:-3])
-
-    def target(self):
-        return int(self.ask(b'TT\r')[2:-3])
-
-    def moving(self):
-        return self.ask(b'\\') == b'1' + END
-
-    def status(self):
-        """The TS report's bytes as integers."""
-        return [int(field, 16) for field in self.ask(b'%')[2:-3].split()]
-
-    def error_number(self):
-        return self.status()[2]
-
-    def wait_still(self, timeout=10.0):
-        """Polls '\\' like the rockit daemon until the motor stops; returns the position."""
-        deadline = time.monotonic() + timeout
-        while self.moving():
-            assert time.monotonic() < deadline, f'still moving after {timeout} s'
-            time.sleep(0.01)
-        return self.position()
-
-    def wait(self, predicate, timeout=10.0, message='condition'):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            assert time.monotonic() < deadline, f'{message} not reached in {timeout} s'
-            time.sleep(0.005)
-
-
 @pytest.fixture
-def make_simulator():
-    started = []
-
-    def make(**options):
-        sim = Simulator(**dict(FAST, **options))
-        sim.start()
-        started.append(sim)
-        return sim
-    yield make
-    for sim in started:
-        sim.close()
+def simulator_options():
+    return dict(FAST)
 
 
 @pytest.fixture
 def sim(make_simulator):
     return make_simulator()
-
-
-@pytest.fixture
-def connect():
-    clients = []
-
-    def open_client(sim):
-        client = Client(sim.device, sim.baud)
-        clients.append(client)
-        return client
-    yield open_client
-    for client in clients:
-        client.close()
 
 
 @pytest.fixture
@@ -441,10 +360,10 @@ def test_command_line_serves_native_mode(tmp_path):
     process = subprocess.Popen([sys.executable, '-m', 'rockit.focuser.c863.simulator', '--protocol', 'native',
                                 '--link', str(link), '--baud', '115200'],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                               env=subprocess_env(), cwd=ROOT)
+                               env=script_env(), cwd=ROOT)
     try:
         assert process.stdout.readline().strip() == str(link)
-        client = Client(str(link))
+        client = NativeClient(str(link))
         try:
             client.send(b'\x010')
             assert client.ask(b'VE\r').startswith(b'(c)2007 Physik Instrumente(PI) Karlsruhe, C-863')
@@ -457,7 +376,7 @@ def test_command_line_serves_native_mode(tmp_path):
 
 def test_command_line_refuses_a_board_beyond_f():
     result = subprocess.run([sys.executable, '-m', 'rockit.focuser.c863.simulator', '--protocol', 'native',
-                             '--address', '17'], capture_output=True, text=True, env=subprocess_env(), cwd=ROOT,
+                             '--address', '17'], capture_output=True, text=True, env=script_env(), cwd=ROOT,
                             timeout=30, check=False)
     assert result.returncode == 2
     assert '--address must be 1..16 with --protocol native' in result.stderr
