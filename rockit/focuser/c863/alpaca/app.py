@@ -9,7 +9,7 @@ from pathlib import Path
 
 import falcon
 
-from .protocol import AlpacaError, AlpacaRequest, BadRequest, Transactions, response
+from .protocol import MAX_FORM_BYTES, AlpacaError, AlpacaRequest, BadRequest, Transactions, response
 
 log = logging.getLogger('c863_focusd.alpaca')
 
@@ -102,7 +102,8 @@ class SetupCommandResource:
 
 
 def _body(req):
-    return req.bounded_stream.read()
+    """The PUT body, read no further than a form may be long (protocol.py refuses a longer one)."""
+    return req.bounded_stream.read(MAX_FORM_BYTES + 1)
 
 
 def _bad_request(_req, resp, error, _params):
