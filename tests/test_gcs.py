@@ -1,145 +1,33 @@
-"""The GCS 2.0 protocol layer, byte for byte, against a controller played on a real pty.
+"""The GCS 2.0 protocol layer, byte for byte, against a controller played by the test.
 
-Each test opens a pseudo-terminal pair, gives GCSPort the slave device as it would a real
-serial port, and plays the C-863 on the master end in a helper thread: the helper asserts
-the exact request bytes and answers with scripted reply bytes. Nothing is mocked; the
-bytes go through the kernel's tty layer exactly as they would to a USB-serial adapter.
+Exchanges that are only about bytes are data, (request, reply) pairs, run on an in-memory line
+that GCSPort opens as it opens a device (testkit/peer.py expected_protocol). Everything that
+needs a real line (replies split across reads, silence, timing, stale input, an unplugged
+device, a stop racing a reply) runs on a pseudo-terminal pair: GCSPort opens the slave device
+as it would a real serial port, and a helper thread plays the C-863 on the master end, asserting
+the exact request bytes and answering with scripted reply bytes.
 """
-import fcntl
 import logging
 import math
-import os
-import select
 import socket
-import struct
-import termios
 import threading
 import time
-import tty
-from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, strategies as st
 
+from conftest import wait_until
+from testkit.peer import DEADLINE, Wire, bytes_waiting, expected_protocol, play, playing
+
 from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply
-from rockit.focuser.c863.gcs import ERRORS, GCSPort, StatusRegister, error_text, format_float
+from rockit.focuser.c863.gcs import GCSPort, StatusRegister, format_float
+from rockit.focuser.c863.gcs_errors import ERRORS, error_text
 
-DEADLINE = 5.0  # seconds a helper waits for something that should happen at once
-
-
-class Wire:
-    """The controller's end of the line: reads the requests and writes the replies."""
-
-    def __init__(self, fd):
-        self.fd = fd
-
-    def expect(self, request, deadline=DEADLINE):
-        """Reads exactly len(request) bytes and checks they are `request`."""
-        received = b''
-        end = time.monotonic() + deadline
-        while len(received) < len(request):
-            ready, _, _ = select.select([self.fd], [], [], max(0.0, end - time.monotonic()))
-            if not ready:
-                break
-            chunk = os.read(self.fd, len(request) - len(received))
-            if not chunk:
-                break
-            received += chunk
-        assert received == request, f'controller expected {request!r}, received {received!r}'
-
-    def reply(self, data):
-        os.write(self.fd, data)
-
-    def pending(self):
-        """Bytes the host sent that no script step consumed (writes are already in the
-        kernel buffer when a GCSPort call returns, so no waiting is needed)."""
-        ready, _, _ = select.select([self.fd], [], [], 0)
-        return os.read(self.fd, 4096) if ready else b''
-
-    def close(self):
-        os.close(self.fd)
-
-
-def exchanges(*steps):
-    """A controller script: for each (request, reply) expect the request, then send the
-    reply (None: stay silent, as the controller does after a set command)."""
-    def script(wire):
-        for request, reply in steps:
-            wire.expect(request)
-            if reply is not None:
-                wire.reply(reply)
-    return script
-
-
-@contextmanager
-def playing(wire, script):
-    """Runs a controller script in a thread while the body talks to the port, then
-    re-raises whatever the script found wrong and checks no request went unanswered."""
-    failures = []
-
-    def run():
-        try:
-            script(wire)
-        except BaseException as failure:  # reported in the test's own thread below
-            failures.append(failure)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    yield
-    thread.join(DEADLINE * 2)
-    assert not thread.is_alive(), 'controller script did not finish'
-    if failures:
-        raise failures[0]
-    assert wire.pending() == b'', 'host sent bytes the controller script did not expect'
-
-
-def play(wire, *steps):
-    return playing(wire, exchanges(*steps))
 
 
 @pytest.fixture
-def pty_pair():
-    """(master fd, slave fd) of a raw pseudo-terminal. The test keeps the slave open so
-    the device exists until the test unplugs it by closing the master."""
-    master, slave = os.openpty()
-    tty.setraw(master)
-    tty.setraw(slave)
-    yield master, slave
-    for fd in (master, slave):
-        try:
-            os.close(fd)
-        except OSError:
-            pass  # already closed by an unplug test
-
-
-@pytest.fixture
-def wire(pty_pair):
-    return Wire(pty_pair[0])
-
-
-@pytest.fixture
-def device(pty_pair):
-    return os.ttyname(pty_pair[1])
-
-
-@pytest.fixture
-def open_port(device):
-    """Opens GCSPorts on the pty and closes them all after the test."""
-    ports = []
-
-    def opener(**options):
-        options.setdefault('timeout', 2.0)
-        port = GCSPort(device, **options)
-        ports.append(port)
-        return port
-    yield opener
-    for port in ports:
-        port.close()
-
-
-@pytest.fixture
-def port(open_port):
-    return open_port()
+def port_class():
+    return GCSPort
 
 
 OK = (b'ERR?\n', b'0\n')
@@ -182,8 +70,8 @@ TYPED_HELPERS = [
 
 @pytest.mark.parametrize('call, steps, expected', [case[1:] for case in TYPED_HELPERS],
                          ids=[case[0] for case in TYPED_HELPERS])
-def test_typed_helper_exchanges(port, wire, call, steps, expected):
-    with play(wire, *steps):
+def test_typed_helper_exchanges(call, steps, expected):
+    with expected_protocol(GCSPort, steps) as port:
         assert call(port) == expected
 
 
@@ -199,21 +87,18 @@ def test_model_of_a_line_without_one_is_a_protocol_error():
 
 # ---- addressing ----------------------------------------------------------------------
 
-def test_addressed_query_prefixes_request_and_strips_reply(open_port, wire):
-    port = open_port(address=1)
-    with play(wire, (b'1 POS? 1\n', b'0 1 1=7.031250\n')):
+def test_addressed_query_prefixes_request_and_strips_reply():
+    with expected_protocol(GCSPort, [(b'1 POS? 1\n', b'0 1 1=7.031250\n')], address=1) as port:
         assert port.position() == 7.03125
 
 
-def test_addressed_command_checks_error_with_address(open_port, wire):
-    port = open_port(address=3)
-    with play(wire, (b'3 MOV 1 5.0\n', None), (b'3 ERR?\n', b'0 3 0\n')):
+def test_addressed_command_checks_error_with_address():
+    with expected_protocol(GCSPort, [(b'3 MOV 1 5.0\n', None), (b'3 ERR?\n', b'0 3 0\n')], address=3) as port:
         port.move(5)
 
 
-def test_address_prefix_is_stripped_from_the_first_line_only(open_port, wire):
-    port = open_port(address=1)
-    with play(wire, (b'1 VER?\n', b'0 1 first \n0 1 second\n')):
+def test_address_prefix_is_stripped_from_the_first_line_only():
+    with expected_protocol(GCSPort, [(b'1 VER?\n', b'0 1 first \n0 1 second\n')], address=1) as port:
         assert port.query('VER?') == ['first', '0 1 second']
 
 
@@ -224,9 +109,8 @@ def test_addressed_single_byte_commands(open_port, wire):
         port.stop_all()
 
 
-def test_reply_without_the_address_prefix_is_a_protocol_error(open_port, wire):
-    port = open_port(address=1)
-    with play(wire, (b'1 POS? 1\n', b'1=7.0\n')):
+def test_reply_without_the_address_prefix_is_a_protocol_error():
+    with expected_protocol(GCSPort, [(b'1 POS? 1\n', b'1=7.0\n')], address=1) as port:
         with pytest.raises(GarbledReply, match="address prefix '0 1 '"):
             port.position()
 
@@ -268,7 +152,7 @@ def test_timeout_restarts_while_bytes_trickle_in(open_port, wire):
 def test_stale_bytes_are_discarded_before_a_request(port, wire, pty_pair, caplog):
     """A reply that arrived after its query gave up must not answer the next query."""
     wire.reply(b'1=99.0\n')
-    wait_for(lambda: bytes_waiting(pty_pair[1]) == 7, 'stale bytes to reach the device')
+    wait_until(lambda: bytes_waiting(pty_pair[1]) == 7, DEADLINE, 'stale bytes to reach the device')
     with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.gcs'):
         with play(wire, (b'POS? 1\n', b'1=2.5\n')):
             assert port.position() == 2.5
@@ -558,17 +442,3 @@ def test_format_float_is_exact_and_has_no_exponent(value):
                                          (-3, '-3.0'), (0.1, '0.1')])
 def test_format_float_examples(value, text):
     assert format_float(value) == text
-
-
-# ---- helpers --------------------------------------------------------------------------------
-
-def bytes_waiting(fd):
-    """Bytes in a tty's input queue, as the kernel counts them."""
-    return struct.unpack('I', fcntl.ioctl(fd, termios.TIOCINQ, b'\0\0\0\0'))[0]
-
-
-def wait_for(condition, what, deadline=DEADLINE):
-    end = time.monotonic() + deadline
-    while not condition():
-        assert time.monotonic() < end, f'timed out waiting for {what}'
-        time.sleep(0.01)

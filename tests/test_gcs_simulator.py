@@ -22,7 +22,12 @@ def port(request):
         gcs.close()
 
 
-def test_identify_servo_reference_move_halt(port):
+def settled(port):
+    status = port.status_register()
+    return status.on_target and not status.moving
+
+
+def test_identify_servo_reference_move_stop(port):
     assert GCSPort.model(port.identify()) == 'C-863.12'
     assert port.read_error() == 0
     assert port.servo() is False and port.referenced() is False
@@ -34,9 +39,8 @@ def test_identify_servo_reference_move_halt(port):
 
     port.set_reference_mode(True)
     port.reference('FRF')
-    assert port.ready() is False, '#7 says busy while referencing'
-    assert port.status_register().referencing
-    wait_until(port.ready, 10, 'reference run never ended')
+    assert port.status_register().referencing, '#4 shows the reference run'
+    wait_until(lambda: not port.status_register().referencing, 10, 'reference run never ended')
     assert port.referenced() is True
     assert port.position() == pytest.approx(12.5)
 
@@ -44,16 +48,16 @@ def test_identify_servo_reference_move_halt(port):
     assert port.parameter_float(0xE) / port.parameter_float(0xF) == 10000.0
 
     port.move(13.25)
-    assert port.moving()
-    wait_until(lambda: port.on_target() and not port.moving(), 10, 'never on target')
+    assert port.status_register().moving
+    wait_until(lambda: settled(port), 10, 'never on target')
     assert port.position() == pytest.approx(13.25, abs=1e-4)
     assert port.target() == pytest.approx(13.25)
 
     port.move(20.0)
-    wait_until(port.moving, 2, 'never started')
-    port.halt()
-    wait_until(lambda: not port.moving(), 5, 'halt did not stop the axis')
-    assert port.read_error() == 10, 'HLT latches error 10'
+    wait_until(lambda: port.status_register().moving, 2, 'never started')
+    port.stop_all()
+    wait_until(lambda: not port.status_register().moving, 5, '#24 did not stop the axis')
+    assert port.read_error() == 10, '#24 latches error 10'
     assert port.read_error() == 0, 'ERR? clears it'
     assert port.target() == pytest.approx(port.position(), abs=1e-3)
 
@@ -61,7 +65,7 @@ def test_identify_servo_reference_move_halt(port):
         port.move(99999.0)
     assert refused.value.code == 7
     assert 'out of limits' in refused.value.text.lower()
-    assert not port.moving()
+    assert not port.status_register().moving
 
 
 def test_unknown_command_times_out_and_reads_error_2(port):
@@ -75,7 +79,7 @@ def test_stop_all_byte_aborts_a_reference_run(port):
     port.reference('FRF')
     wait_until(lambda: port.status_register().referencing, 2, 'never referencing')
     port.stop_all()
-    wait_until(lambda: not port.moving(), 5, '#24 did not stop the reference run')
+    wait_until(lambda: not port.status_register().referencing, 5, '#24 did not stop the reference run')
     assert port.read_error() == 10
     assert port.referenced() is False
 

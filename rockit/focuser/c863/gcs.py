@@ -21,62 +21,9 @@ from collections import namedtuple
 from decimal import Decimal
 
 from .constants import REFERENCE_MODES
-from .errors import ControllerError, GarbledReply, NoReply
+from .errors import GarbledReply, NoReply
+from .gcs_errors import controller_error
 from .serialline import SerialLine
-
-# Code -> (PI's constant name, meaning). Positive codes come from the controller through
-# ERR?; the negative ones are host-library codes (and -1024, which PI motor controllers
-# have been seen to report for a following error).
-ERRORS = {
-    0: ('PI_CNTR_NO_ERROR', 'no error'),
-    1: ('PI_CNTR_PARAM_SYNTAX', 'parameter syntax error'),
-    2: ('PI_CNTR_UNKNOWN_COMMAND', 'unknown command'),
-    3: ('PI_CNTR_COMMAND_TOO_LONG', 'command too long or input buffer overrun'),
-    5: ('PI_CNTR_MOVE_WITHOUT_REF_OR_NO_SERVO',
-        'move attempted on an unreferenced axis or with the servo off'),
-    7: ('PI_CNTR_POS_OUT_OF_LIMITS', 'position out of limits'),
-    8: ('PI_CNTR_VEL_OUT_OF_LIMITS', 'velocity out of limits'),
-    10: ('PI_CNTR_STOP', 'controller was stopped by command'),
-    15: ('PI_CNTR_INVALID_AXIS_IDENTIFIER', 'invalid axis identifier'),
-    17: ('PI_CNTR_PARAM_OUT_OF_RANGE', 'parameter value out of range'),
-    23: ('PI_CNTR_ILLEGAL_AXIS', 'illegal axis or channel'),
-    24: ('PI_CNTR_PARAM_NR', 'incorrect number of parameters'),
-    25: ('PI_CNTR_INVALID_REAL_NR', 'invalid floating point number'),
-    26: ('PI_CNTR_MISSING_PARAM', 'parameter missing'),
-    31: ('PI_CNTR_AXIS_HAS_NO_REFERENCE', 'axis has no reference sensor'),
-    32: ('PI_CNTR_STAGE_HAS_NO_LIM_SWITCH', 'axis has no limit switch'),
-    34: ('PI_CNTR_CMD_NOT_ALLOWED_FOR_STAGE', 'command not allowed for this stage type'),
-    45: ('PI_CNTR_REFERENCING_FAILED', 'referencing failed'),
-    49: ('PI_CNTR_MOVE_TO_LIMIT_SWITCH_FAILED', 'move to limit switch failed'),
-    50: ('PI_CNTR_REF_WITH_REF_DISABLED', 'referencing attempted with reference mode off'),
-    54: ('PI_CNTR_UNKNOWN_PARAMETER', 'unknown parameter'),
-    56: ('PI_CNTR_INVALID_PASSWORD', 'invalid password'),
-    60: ('PI_CNTR_PARAM_PROTECTION', 'command level too low to change this parameter'),
-    64: ('PI_CNTR_READ_ONLY_PARAMETER', 'parameter is read-only'),
-    84: ('PI_CNTR_MOTOR_IS_OFF', 'motor is off'),
-    88: ('PI_CNTR_REF_MODE_IS_ON', 'reference mode is on (command needs RON 0)'),
-    93: ('PI_CNTR_CMD_NOT_ALLOWED_WHILE_AXIS_IN_MOTION', 'command not allowed while the axis is moving'),
-    95: ('PI_CNTR_INVALID_SERVO_STATE_FOR_PARAMETER',
-         'parameter cannot be changed in the current servo mode'),
-    216: ('PI_CNTR_ON_LIMIT_SWITCH', 'stage has run into a limit switch'),
-    304: ('PI_CNTR_RECEIVING_BUFFER_OVERFLOW', 'received command too long'),
-    307: ('PI_CNTR_RECEIVING_TIMEOUT', 'timeout while receiving a command'),
-    308: ('PI_CNTR_TIMEOUT', 'lengthy operation did not finish in time'),
-    555: ('PI_CNTR_UNKNOWN_ERROR', 'unknown controller error'),
-    1005: ('PI_CNTR_CONTROLLER_BUSY', 'controller busy with a lengthy operation (e.g. a reference move)'),
-    1024: ('PI_CNTR_MOTION_ERROR', 'position error too large, servo switched off automatically'),
-    1025: ('PI_CNTR_MAX_MOTOR_OUTPUT_REACHED', 'maximum motor output reached'),
-    -7: ('COM_TIMEOUT', 'no reply from the controller in time (host side)'),
-    -1004: ('PI_UNEXPECTED_RESPONSE', 'unexpected response from the controller (host side)'),
-    -1008: ('PI_CONTROLLER_BUSY', 'controller busy (host side)'),
-    -1024: ('PI_MOTION_ERROR', 'position error too large, servo switched off automatically'),
-}
-
-# Error 10 is what HLT/STP/#24 leave behind: it confirms a stop, it is not a fault.
-STOPPED_BY_COMMAND = 10
-# The position error grew too large and the controller switched the servo off (the sign
-# varies by firmware).
-FOLLOWING_ERRORS = (1024, -1024)
 
 STOP_ALL_BYTE = 0x18  # '#24'
 
@@ -88,14 +35,6 @@ _INTEGER = re.compile(r'[+-]?[0-9]+\Z')
 _FLOAT = re.compile(r'[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z')
 _STATUS_HEX = re.compile(r'0[xX][0-9A-Fa-f]+\Z')
 
-
-
-def error_text(code):
-    """PI's name and meaning of an error code, for logs and status displays."""
-    if code in ERRORS:
-        name, meaning = ERRORS[code]
-        return f'{name}: {meaning}'
-    return f'unknown error {code}'
 
 
 def format_float(value):
@@ -112,12 +51,6 @@ def format_float(value):
     if not math.isfinite(number):
         raise ValueError(f'cannot send {value!r} to the controller: not a finite number')
     return format(Decimal(repr(number)), 'f')
-
-
-def controller_error(code, command):
-    """The ControllerError for a non-zero ERR? code, with PI's text and what it means."""
-    return ControllerError(code, error_text(code), command, stopped_by_command=code == STOPPED_BY_COMMAND,
-                           servo_fault=code in FOLLOWING_ERRORS)
 
 
 # (field, bit) of the #4 status register, C-863.12 layout (MS249E p.126). The switch bits

@@ -4,7 +4,8 @@ Steps are encoder counts: steps = physical position * 0xE / 0xF (the counts-per-
 parameters, read at connect).
 """
 from ..errors import ControllerError, GarbledReply, NotSupported
-from ..gcs import GCSPort, controller_error
+from ..gcs import GCSPort
+from ..gcs_errors import controller_error
 from .axis import PolledAxis, trapezoid_time
 from .interface import ControllerInfo, Snapshot
 from ..constants import STEP_LIMIT
