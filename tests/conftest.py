@@ -5,6 +5,7 @@ the daemon under test is the real `c863_focusd` script in its own process, talki
 simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from rockit.focuser.c863.constants import CommandStatus  # noqa: E402
 from rockit.focuser.c863.simulator import Simulator  # noqa: E402
 from testkit.addresses import claim_address  # noqa: E402
 from testkit.clients import CLIENTS  # noqa: E402
+from testkit.peer import Wire, raw_pty  # noqa: E402
 from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: E402,F401
 from testkit.waiting import wait_until  # noqa: E402,F401
 
@@ -196,3 +198,49 @@ def start_ready_daemon(make_simulator, daemon_factory):
 @pytest.fixture
 def ready_daemon(start_ready_daemon):
     return start_ready_daemon()
+
+
+# ---- a protocol layer against a controller played on a pty (testkit/peer.py) -----------------
+
+@pytest.fixture
+def pty_pair():
+    """(master fd, slave fd) of a raw pseudo-terminal. The test keeps the slave open so
+    the device exists until the test unplugs it by closing the master."""
+    master, slave = raw_pty()
+    yield master, slave
+    for fd in (master, slave):
+        try:
+            os.close(fd)
+        except OSError:
+            pass  # already closed by an unplug test
+
+
+@pytest.fixture
+def wire(pty_pair):
+    return Wire(pty_pair[0])
+
+
+@pytest.fixture
+def device(pty_pair):
+    return os.ttyname(pty_pair[1])
+
+
+@pytest.fixture
+def open_port(device, port_class):
+    """Opens ports of the module's port_class (GCSPort, NativePort) on the pty and closes them
+    all after the test."""
+    ports = []
+
+    def opener(**options):
+        options.setdefault('timeout', 2.0)
+        port = port_class(device, **options)
+        ports.append(port)
+        return port
+    yield opener
+    for port in ports:
+        port.close()
+
+
+@pytest.fixture
+def port(open_port):
+    return open_port()

@@ -11,7 +11,6 @@ import math
 import os
 import select
 import threading
-import tty
 
 import Pyro4.errors
 import pytest
@@ -21,6 +20,7 @@ from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.gcs import GCSError, GCSPort, ProtocolError, StatusRegister
 from conftest import shared_ready_daemon
+from testkit.peer import raw_pty
 from test_config import DOCUMENTED_EXAMPLE
 from test_reliability import EXPOSED_METHODS, assert_healthy, truth
 
@@ -149,9 +149,7 @@ class AnsweringController:
     """The far end of a pty that answers every request (every chunk it reads) with `reply`."""
 
     def __init__(self):
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(self.slave)
+        self.master, self.slave = raw_pty()
         os.set_blocking(self.master, False)
         self.device = os.ttyname(self.slave)
         self.reply = b''

@@ -1,10 +1,11 @@
-"""The native Mercury protocol layer (native.py), byte for byte, against a controller played on a
-real pty.
+"""The native Mercury protocol layer (native.py), byte for byte, against a controller played by
+the test.
 
-As in test_gcs.py (whose pty helpers these tests share), NativePort opens the slave end as it
-would a serial port, and a helper thread plays the controller on the master end: it asserts the
-exact request bytes and answers with scripted bytes. Requests and reports are the examples of
-PI's manual MS176E (page numbers in brackets); reports end in CR LF ETX [18].
+As in test_gcs.py (testkit/peer.py): exchanges that are only about bytes are (request, reply)
+data on an in-memory line; silence, framing across reads, stale input, an unplugged device and
+the abort racing a report run on a pty, whose master end a helper thread plays. Requests and
+reports are the examples of PI's manual MS176E (page numbers in brackets); reports end in
+CR LF ETX [18].
 """
 import logging
 import re
@@ -16,8 +17,8 @@ from hypothesis import given, strategies as st
 from rockit.focuser.c863.controller import NativeController, make_controller
 from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply, NotSupported
 from rockit.focuser.c863.native import ERRORS, NativePort, NativeStatus, error_text
-# Fixtures (pty_pair, wire, device) and helpers shared with the GCS layer's tests.
-from test_gcs import DEADLINE, bytes_waiting, device, play, playing, pty_pair, wait_for, wire  # noqa: F401
+from conftest import wait_until
+from testkit.peer import DEADLINE, bytes_waiting, expected_protocol, play, playing
 
 END = b'\r\n\x03'
 
@@ -35,23 +36,8 @@ OK = (b'%', status_report())
 
 
 @pytest.fixture
-def open_port(device):
-    """Opens NativePorts on the pty and closes them all after the test."""
-    ports = []
-
-    def opener(**options):
-        options.setdefault('timeout', 2.0)
-        port = NativePort(device, **options)
-        ports.append(port)
-        return port
-    yield opener
-    for port in ports:
-        port.close()
-
-
-@pytest.fixture
-def port(open_port):
-    return open_port()
+def port_class():
+    return NativePort
 
 
 VERSION = '(c)2007 Physik Instrumente(PI) Karlsruhe, C-863, Ver. 1.09, 2007-08-28'
@@ -83,16 +69,15 @@ TYPED_HELPERS = [
 
 @pytest.mark.parametrize('call, steps, expected', [case[1:] for case in TYPED_HELPERS],
                          ids=[case[0] for case in TYPED_HELPERS])
-def test_typed_helper_exchanges(port, wire, call, steps, expected):
-    with play(wire, *steps):
+def test_typed_helper_exchanges(call, steps, expected):
+    with expected_protocol(NativePort, steps) as port:
         assert call(port) == expected
 
 
 @pytest.mark.parametrize('board, code', [(0, b'\x010'), (9, b'\x019'), (10, b'\x01A'), (15, b'\x01F')])
-def test_address_selection_codes_are_ctrl_a_and_the_board_digit(open_port, wire, board, code):
+def test_address_selection_codes_are_ctrl_a_and_the_board_digit(board, code):
     """The table of [8]: board numbers 0-15 as 0-9, A-F, no terminator."""
-    port = open_port(board=board)
-    with play(wire, (code, None)):
+    with expected_protocol(NativePort, [(code, None)], board=board) as port:
         port.select()
 
 
@@ -160,8 +145,8 @@ def test_an_unknown_error_number_says_so():
 
 # ---- refusals -------------------------------------------------------------------------------------
 
-def test_a_command_the_controller_flags_raises_its_error_number(port, wire):
-    with play(wire, (b'MA30000\r', None), (b'%', status_report(error=6))):
+def test_a_command_the_controller_flags_raises_its_error_number():
+    with expected_protocol(NativePort, [(b'MA30000\r', None), (b'%', status_report(error=6))]) as port:
         with pytest.raises(ControllerError) as refused:
             port.move(30000)
     assert (refused.value.code, refused.value.command, refused.value.text) == (6, 'MA30000', 'command error')
@@ -192,14 +177,14 @@ def test_a_report_without_its_etx_is_an_incomplete_reply(open_port, wire):
     (report('P:5555.5'), 'expected a report such as'),
     (bytes(b ^ 0x80 for b in b'P:+0000005555') + END, 'expected a report such as'),
 ])
-def test_replies_that_are_not_the_report_asked_for_are_protocol_errors(port, wire, reply, problem):
-    with play(wire, (b"'", reply)):
+def test_replies_that_are_not_the_report_asked_for_are_protocol_errors(reply, problem):
+    with expected_protocol(NativePort, [(b"'", reply)]) as port:
         with pytest.raises(GarbledReply, match=re.escape(problem)):
             port.position()
 
 
-def test_a_moving_report_other_than_0_or_1_is_a_protocol_error(port, wire):
-    with play(wire, (b'\\', report('2'))):
+def test_a_moving_report_other_than_0_or_1_is_a_protocol_error():
+    with expected_protocol(NativePort, [(b'\\', report('2'))]) as port:
         with pytest.raises(GarbledReply, match='expected "0" or "1"'):
             port.moving()
 
@@ -222,7 +207,7 @@ def test_a_report_split_across_reads_is_put_together(open_port, wire):
 def test_stale_bytes_are_discarded_before_a_request(port, wire, pty_pair, caplog):
     """A report that arrived after its query gave up must not answer the next query."""
     wire.reply(report('P:+0000000001'))
-    wait_for(lambda: bytes_waiting(pty_pair[1]) == 16, 'stale bytes to reach the device')
+    wait_until(lambda: bytes_waiting(pty_pair[1]) == 16, DEADLINE, 'stale bytes to reach the device')
     with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.native'):
         with play(wire, (b"'", report('P:+0000000002'))):
             assert port.position() == 2
