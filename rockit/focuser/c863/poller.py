@@ -252,6 +252,8 @@ class Poller:
             return f'no reply from a controller on {port} at {baud} baud (powered? cable? baud rate DIP switches?): {error}'
         if isinstance(error, NotSupported):
             return str(error)
+        if isinstance(error, LinkLost):
+            return error.reason if port in error.reason else str(error)  # each names the port once
         return f'{port}: {error}'
 
     # ---- starting motions --------------------------------------------------------------------
