@@ -74,6 +74,9 @@ PROPERTIES = {
     'trace_serial': {'type': 'boolean', 'default': False},
     # The ASCOM Alpaca HTTP server's TCP port, on the daemon's host address; None: no Alpaca.
     'alpaca_port': {'type': 'integer', 'minimum': 1, 'maximum': 65535, 'default': None},
+    # Backlash: every move ends travelling in the direction of this sign, from this far away
+    # (approach.py); 0: moves go straight to their target.
+    'approach_steps': _steps(default=0),
 }
 
 SCHEMA = {
@@ -143,6 +146,7 @@ class Config:
         self.reference_position = values['reference_position']
         self.trace_serial = values['trace_serial']
         self.alpaca_port = values['alpaca_port']
+        self.approach_steps = values['approach_steps']
 
 
 class ClientConfig:
@@ -252,6 +256,10 @@ def _limits_problem(values):
         return 'min_position', f'{low} must be less than max_position ({high})'
     if not low <= nominal <= high:
         return 'nominal_focus_position', f'{nominal} is outside min_position..max_position ({low}..{high})'
+    approach = values['approach_steps']
+    if abs(approach) >= high - low:
+        return 'approach_steps', (f'{approach} is not shorter than the travel from min_position to '
+                                  f'max_position ({high - low} steps); a little more than the backlash is enough')
     return None
 
 

@@ -18,6 +18,7 @@ import time
 
 import Pyro4
 
+from .approach import LEG_NAMES, plan_approach
 from .constants import STEP_LIMIT, CommandStatus
 from .errors import ControllerFailure
 from .poller import Poller
@@ -179,7 +180,7 @@ class FocuserDaemon:
                 return CommandStatus.PositionOutsideLimits
             stops = state.stops
         with self._showing('moving', target):
-            return self._move_and_wait(target, time.monotonic() + self._config.move_timeout, stops)
+            return self._approach_and_wait(target, time.monotonic() + self._config.move_timeout, stops)
 
     def _home(self):
         state = self._state
@@ -196,7 +197,7 @@ class FocuserDaemon:
             result = self._reference_run(deadline, stops)
             if result != CommandStatus.Succeeded:
                 return result
-            return self._move_and_wait(self._config.nominal_focus_position, deadline, stops)
+            return self._approach_and_wait(self._config.nominal_focus_position, deadline, stops)
 
     def _refusal_for_motion(self):
         """Why a move cannot start now, or None. Lock held."""
@@ -239,6 +240,51 @@ class FocuserDaemon:
                 return CommandStatus.ControllerError if self._state.last_error else CommandStatus.Failed
         log.info('reference run succeeded')
         return CommandStatus.Succeeded
+
+    def _approach_and_wait(self, target, deadline, stops):
+        """Moves to target in the legs of its approach plan (approach.py), each to rest on its
+        own target before the next starts, so that the move ends from the configured side.
+
+        It is one command to the caller: one deadline and one stop count (read when the command
+        was accepted) cover every leg, so a stop or timeout in either ends the move, and a leg
+        that a stop overtook never starts (start_motion refuses it). target_steps shows target
+        throughout, and report_status()'s `approach` names the leg running.
+        """
+        state = self._state
+        with state.lock:
+            limits = state.limits()
+            plan = plan_approach(target, state.snapshot.position, self._config.approach_steps, limits)
+            state.commanded_target = target
+        if plan.shortened:
+            self._log_shortened(target, plan, limits)
+        legs = zip(LEG_NAMES, plan.targets) if len(plan.targets) > 1 else [(None, target)]
+        try:
+            for name, leg_target in legs:
+                if time.monotonic() >= deadline:
+                    return CommandStatus.Timeout  # between legs: the axis is at rest already
+                if name is not None:
+                    log.info('approach: %s leg to %d steps', name, leg_target)
+                self._show_leg(name)
+                result = self._move_and_wait(leg_target, deadline, stops)
+                if result != CommandStatus.Succeeded:
+                    return result
+            return CommandStatus.Succeeded
+        finally:
+            self._show_leg(None)
+
+    def _log_shortened(self, target, plan, limits):
+        overshoot = target - self._config.approach_steps
+        if len(plan.targets) == 1:
+            log.info('approach shortened to nothing: the overshoot point %d is outside the limits %d..%d '
+                     'and the target %d is on the limit; one leg', overshoot, *limits, target)
+        else:
+            log.info('approach shortened: the overshoot point %d is outside the limits %d..%d; '
+                     'overshooting to %d instead', overshoot, *limits, plan.targets[0])
+
+    def _show_leg(self, name):
+        with self._state.lock:
+            self._state.approach = name
+            self._state.publish()
 
     def _move_and_wait(self, target, deadline, stops):
         poller = self._poller

@@ -124,10 +124,13 @@ def progress_bar(origin, current, target):
 
 
 def format_progress(report, origin, elapsed, colour):
-    """One progress line: state, position -> target and a bar (or what the daemon is doing)."""
+    """One progress line: state, the leg of a two-leg move, position -> target and a bar (or
+    what the daemon is doing). The bar measures the distance to the move's own target, so it
+    passes 100% and drops back while the overshoot leg goes past it."""
     if 'current_steps' in report and origin is not None:
         current, target = report['current_steps'], report['target_steps']
-        doing = f'{current} -> {target} steps {progress_bar(origin, current, target)}'
+        leg = f"{report['approach']} leg: " if report.get('approach') else ''
+        doing = f'{leg}{current} -> {target} steps {progress_bar(origin, current, target)}'
     else:
         doing = report.get('message', '')
     return f'{state_label(report, colour)}  {doing}  {elapsed:5.1f} s'

@@ -49,6 +49,7 @@ class FocuserState:
         self.last_error = None      # last controller error as shown in the status
         self.activity = None        # 'moving' or 'homing' while such a command runs
         self.commanded_target = None  # the target of the move command running, if any
+        self.approach = None        # the running leg of a two-leg move (approach.LEG_NAMES), or None
         self.stops = 0              # number of stops sent; a motion compares against it
         self.fast_poll_from = None  # monotonic time the current move should end
         self.disabled_reason = 'not initialized: run `focus init`'
@@ -149,6 +150,7 @@ class FocuserState:
                 'referenced': snapshot.referenced,
                 'servo': snapshot.servo,
                 'moving': bool(snapshot.moving or snapshot.referencing or self.activity),
+                'approach': self.approach,
                 'min_steps': low,
                 'max_steps': high,
                 'nominal_steps': self.config.nominal_focus_position,
