@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import List, Optional
 
@@ -73,7 +73,7 @@ def ms(seconds):
 # ---- report_status() -----------------------------------------------------------------------
 
 def status_round_trip(rig, samples):
-    """report_status() from one client on an idle daemon, back to back."""
+    """report_status() from one client, back to back."""
     latencies = []
     with proxy(rig.uri) as daemon:
         for _ in range(samples):
@@ -82,7 +82,7 @@ def status_round_trip(rig, samples):
             latencies.append(time.perf_counter() - began)
     return Figure('status_p99_1_client', 'report_status() round trip, 1 client, p99', rig.baud,
                   ms(percentile(latencies, 0.99)), 'ms', 2.0, 0.0, 'none: served from the cached report',
-                  len(latencies), f'median {ms(statistics.median(latencies)):.2f} ms')
+                  len(latencies), f'median {ms(statistics.median(latencies)):.2f} ms, max {ms(max(latencies)):.2f} ms')
 
 
 class Mover:
@@ -316,6 +316,23 @@ def alpaca_figures(rig, sizes):
     rig.wait_for_idle()
     return [alpaca_figures.get_position(rig, sizes['status_calls']),
             alpaca_figures.move_to_is_moving(rig, sizes['moves'])]
+
+
+# The observatory log of the slow-log figures: seconds per message (doc/design.md section 6).
+SLOW_LOG_CALL = 0.5
+
+
+def slow_log_figures(rig, sizes, seed=7):
+    """On a rig whose observatory log takes SLOW_LOG_CALL s a message: status during moves and
+    the stop latency, which must be what they are without it (the log is written by a thread
+    of its own, never inside the daemon's lock or ahead of a stop)."""
+    suffix = f', observatory log {SLOW_LOG_CALL:g} s/message'
+    with Mover(rig, span=20000):
+        status = status_round_trip(rig, sizes['status_calls'])
+    rig.wait_for_idle()
+    stop = stop_latency(rig, sizes['stops'], random.Random(seed))
+    return [replace(status, key='status_p99_slow_log', title=status.title.replace(', p99', ', moving, p99') + suffix),
+            replace(stop, key='stop_p99_slow_log', title=stop.title + suffix)]
 
 
 def measure_all(rig, sizes, client_mode, seed=7):

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT))
 # pylint: disable=wrong-import-position
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus  # noqa: E402
 from rockit.focuser.c863.simulator import Simulator  # noqa: E402
+from testkit import slow_log  # noqa: E402
 from testkit.addresses import TEST_DAEMONS, claim_address  # noqa: E402
 # FOCUS_SCRIPT, script_env and wait_until are here for figures.py and soak too.
 from testkit.daemon import FOCUS_SCRIPT, DaemonProcess, connect, script_env  # noqa: E402,F401
@@ -97,8 +98,11 @@ class Rig:
     reference run.
     """
 
-    def __init__(self, baud, workdir):
+    def __init__(self, baud, workdir, observatory_log_delay=None):
+        """observatory_log_delay: seconds each observatory log message takes (a slow
+        rockit.common stands in for the real one, testkit/slow_log.py); None: the bundled log."""
         self.baud = baud
+        self.observatory_log_delay = observatory_log_delay
         self.workdir = Path(workdir)
         self.config_path = self.workdir / f'bench-{baud}.json'
         self.log_path = self.workdir / f'c863_focusd-{baud}.log'
@@ -128,7 +132,11 @@ class Rig:
         config = dict(DAEMON_CONFIG, daemon=self._address.name, alpaca_port=self._address.alpaca_port,
                       serial_port=self.simulator.device, serial_baud=self.baud)
         self.config_path.write_text(json.dumps(config, indent=2))
-        self.daemon = DaemonProcess(self.config_path, self.simulator, self.log_path)
+        env = None
+        if self.observatory_log_delay is not None:
+            env = slow_log.install(self.workdir / f'slow-log-{self.baud}', self._address.name, self._address.uri,
+                                   self.observatory_log_delay, self.workdir / f'observatory-{self.baud}.log')
+        self.daemon = DaemonProcess(self.config_path, self.simulator, self.log_path, env)
         self.uri = self.daemon.uri
         self.meter = ProcessMeter(self.daemon.pid)
         result = self.call('initialize')

@@ -1,66 +1,22 @@
 """A slow observatory log slows nothing else, and loses nothing.
 
 On a telescope, rockit.common.log makes a network call per message. Here a stand-in
-rockit.common, first on the daemon's import path, takes LOG_CALL seconds per message (the
-same call shape: info/warning/error(table, message)) and appends each message to a file once
-its call is done. The daemon under test runs with it while it initializes, homes, moves and
+rockit.common (testkit/slow_log.py), first on the daemon's import path, takes LOG_CALL seconds
+per message and appends each message to a file once its call is done. The daemon under test runs with it while it initializes, homes, moves and
 stops: status and stop answer in a fraction of one log call, and every message arrives, in
 order. The serial trace goes to the journal only.
 """
-import os
 import threading
 import time
 
-import Pyro4
 import pytest
 
-from conftest import DAEMON_URI, ROOT, TEST_DAEMON, wait_until
+from conftest import DAEMON_URI, TEST_DAEMON, wait_until
 from rockit.focuser.c863.constants import CommandStatus
 from test_daemon import in_background, wait_for_label
+from testkit import slow_log
 
 LOG_CALL = 0.5
-
-SLOW_ROCKIT_COMMON = '''
-"""rockit.common as a telescope has it, but with an observatory log that takes {delay} s a call."""
-import time
-import types
-
-
-class IP:
-    LocalHost = '127.0.0.1'
-
-
-class _Entry:
-    def __init__(self, name, host, port):
-        self.name, self.host, self.port = name, host, port
-
-    def connect(self, timeout=None):
-        raise NotImplementedError('the daemon never calls itself')
-
-
-daemons = types.SimpleNamespace({attribute}=_Entry({name!r}, {host!r}, {port}))
-
-
-def _send(level, table, message):
-    print(level, table, message, flush=True)  # rockit.common prints locally, then forwards
-    time.sleep({delay})
-    with open({record!r}, 'a') as record:
-        record.write(f'{{level}} {{table}}: {{message}}\\n')
-
-
-class log:
-    @staticmethod
-    def info(table, message):
-        _send('INFO', table, message)
-
-    @staticmethod
-    def warning(table, message):
-        _send('WARN', table, message)
-
-    @staticmethod
-    def error(table, message):
-        _send('ERROR', table, message)
-'''
 
 # What a person reading the observatory log must find, in this order (each a substring).
 EXPECTED_IN_ORDER = [
@@ -74,16 +30,9 @@ EXPECTED_IN_ORDER = [
 @pytest.fixture
 def slow_log_daemon(tmp_path, make_simulator, daemon_factory):
     """The daemon with the slow observatory log; yields (daemon, path of the received log)."""
-    uri = Pyro4.core.URI(DAEMON_URI)
     record = tmp_path / 'observatory.log'
-    package = tmp_path / 'slow_site' / 'rockit' / 'common'
-    package.mkdir(parents=True)
-    (package / '__init__.py').write_text(SLOW_ROCKIT_COMMON.format(
-        delay=LOG_CALL, attribute=TEST_DAEMON, name=uri.object, host=uri.host, port=uri.port,
-        record=str(record)))
-    env = {'PYTHONPATH': os.pathsep.join([str(tmp_path / 'slow_site'), str(ROOT)])}
-    daemon = daemon_factory(simulator=make_simulator(), env=env, trace_serial=True)
-    yield daemon, record
+    env = slow_log.install(tmp_path / 'slow_site', TEST_DAEMON, DAEMON_URI, LOG_CALL, record)
+    yield daemon_factory(simulator=make_simulator(), env=env, trace_serial=True), record
 
 
 class StatusTimer:
@@ -153,7 +102,7 @@ def test_a_slow_observatory_log_delays_no_status_and_no_stop_and_loses_nothing(s
     assert max(stop_durations) < LOG_CALL / 2, f'stop() took {max(stop_durations):.3f} s'
 
     wait_until(lambda: in_order(received(record), EXPECTED_IN_ORDER), 90,
-               f'the observatory log to receive every message in order; it has:\n' + '\n'.join(received(record)))
+               'the observatory log to receive every message in order; it has:\n' + '\n'.join(received(record)))
     lines = received(record)
     assert not [line for line in lines if 'dropped' in line]
     assert not [line for line in lines if ' -> ' in line or ' <- ' in line], 'serial trace in the observatory log'
