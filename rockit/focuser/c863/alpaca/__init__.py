@@ -1,8 +1,8 @@
 """ASCOM Alpaca for c863_focusd: the focuser as Alpaca device focuser/0, UDP discovery and the
 live setup pages, served beside Pyro when the config sets alpaca_port (doc/design.md section 3.3).
 
-The protocol facts it relies on are in doc/alpaca.md. Imported as rockit.focuser.c863.alpaca only: the alpyca client library's top-level package is
-also called `alpaca`.
+The protocol facts it relies on are in doc/alpaca.md. Imported as rockit.focuser.c863.alpaca
+only: the alpyca client library's top-level package is also called `alpaca`.
 
   protocol.py    what every Alpaca request and response carries: parameters, transaction IDs, errors
   device.py      the IFocuserV4 members, mapped onto the daemon's public methods and its report
