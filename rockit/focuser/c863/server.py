@@ -73,7 +73,9 @@ def serve(config):
         return EXIT_UNAVAILABLE
     focuser = FocuserDaemon(config)
     focuser.start()
+    # Pyro's request loop swallows KeyboardInterrupt: both signals end it the same way.
     signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
     alpaca = None
     try:
         alpaca = _start_alpaca(config, focuser)
@@ -111,7 +113,9 @@ def _exit_on_signal(signum, _frame):
 def built_in_simulator(config):
     """Runs the simulator in a child process on a pty and points the config at it.
 
-    The child is told to die with us (PR_SET_PDEATHSIG), so no simulator outlives its daemon.
+    The child is told to die with us (PR_SET_PDEATHSIG), so no simulator outlives its daemon,
+    and runs in a session of its own, so that Ctrl-C at the terminal reaches the daemon alone,
+    which then stops the axis and closes the port before its simulator goes.
     """
     def die_with_parent():
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
@@ -120,7 +124,7 @@ def built_in_simulator(config):
                '--baud', str(config.serial_baud), '--address', str(config.controller_address),
                '--protocol', config.protocol]
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-                             preexec_fn=die_with_parent)
+                             preexec_fn=die_with_parent, start_new_session=True)
     try:
         device = child.stdout.readline().strip()
         if not device:
