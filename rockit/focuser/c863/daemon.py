@@ -358,8 +358,8 @@ class FocuserDaemon:
         state = self._state
         with state.lock:
             controller = state.controller
-            if controller is None:
-                return CommandStatus.NotConnected
+            if controller is None:  # the link went down since the caller looked
+                return CommandStatus.CommunicationError if state.wanted else CommandStatus.NotConnected
             state.stops += 1
             state.fast_poll_from = time.monotonic()
             state.updated.notify_all()
