@@ -40,12 +40,36 @@ def alpaca_daemon(start_alpaca_daemon):
     return start_alpaca_daemon()
 
 
+# A stage slow enough that a test can act during a move however loaded the machine: 2 mm/s =
+# 20000 steps/s, so 40000 steps take 2 s; reference runs at the same speed.
+SLOW_STAGE = {'velocity': 2.0, 'reference_velocity': 2.0}
+
+
 @pytest.fixture
-def focuser(alpaca_daemon):
-    """An alpyca Focuser, connected."""
+def slow_alpaca_daemon(daemon_factory, make_simulator):
+    """A daemon serving Alpaca on a slow stage that is referenced and idle."""
+    daemon = daemon_factory(simulator=make_simulator(referenced=True, **SLOW_STAGE), **ALPACA)
+    assert daemon.call('initialize') == 0, daemon.output()
+    daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
+    return daemon
+
+
+@pytest.fixture
+def slow_focuser(slow_alpaca_daemon):
+    """An alpyca Focuser, connected, on the slow stage."""
+    return connected_focuser()
+
+
+def connected_focuser():
     device = Focuser(ADDRESS, 0)
     device.Connected = True
     return device
+
+
+@pytest.fixture
+def focuser(alpaca_daemon):
+    """An alpyca Focuser, connected."""
+    return connected_focuser()
 
 
 def get(member, client=RAW_CLIENT, **params):

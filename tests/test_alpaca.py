@@ -13,9 +13,9 @@ import requests
 from alpaca.exceptions import InvalidOperationException, NotConnectedException, NotImplementedException
 from alpaca.focuser import Focuser
 
-from alpaca_support import (ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, alpaca_daemon,  # noqa: F401
-                            connect_raw, discovery_port, error, focuser, get, put, start_alpaca_daemon, value,
-                            wait_until_still)
+from alpaca_support import (ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, SLOW_STAGE,  # noqa: F401
+                            alpaca_daemon, connect_raw, connected_focuser, discovery_port, error, focuser, get,
+                            put, slow_alpaca_daemon, slow_focuser, start_alpaca_daemon, value, wait_until_still)
 from conftest import wait_until
 from rockit.focuser.c863.constants import FocuserStatus
 
@@ -165,8 +165,9 @@ def test_a_daemon_shut_down_over_pyro_shows_as_disconnected(focuser, alpaca_daem
 # ---- motion -------------------------------------------------------------------------------------
 
 @BOTH_PROTOCOLS
-def test_move_returns_at_once_and_is_moving_until_on_target(focuser, alpaca_daemon):
-    target = 10000 if focuser.Position > focuser.MaxStep / 2 else focuser.MaxStep - 10000
+def test_move_returns_at_once_and_is_moving_until_on_target(slow_focuser, slow_alpaca_daemon):
+    focuser, alpaca_daemon = slow_focuser, slow_alpaca_daemon
+    target = focuser.Position + 40000
     began = time.monotonic()
     focuser.Move(target)
     returned = time.monotonic()
@@ -191,7 +192,8 @@ def test_positions_count_from_the_effective_minimum_limit(start_alpaca_daemon):
     assert daemon.status()['current_steps'] == 50000 and device.Position == 0
 
 
-def test_halt_stops_a_move_short_of_its_target(focuser, alpaca_daemon):
+def test_halt_stops_a_move_short_of_its_target(slow_focuser, slow_alpaca_daemon):
+    focuser, alpaca_daemon = slow_focuser, slow_alpaca_daemon
     start = focuser.Position
     target = 0 if start > focuser.MaxStep / 2 else focuser.MaxStep
     focuser.Move(target)
@@ -203,7 +205,8 @@ def test_halt_stops_a_move_short_of_its_target(focuser, alpaca_daemon):
     assert alpaca_daemon.status()['target_steps'] == stopped_at
 
 
-def test_a_second_move_while_one_runs_is_an_invalid_operation(focuser):
+def test_a_second_move_while_one_runs_is_an_invalid_operation(slow_focuser):
+    focuser = slow_focuser
     focuser.Move(0 if focuser.Position > focuser.MaxStep / 2 else focuser.MaxStep)
     connect_raw()
     number, message = error(put('move', Position=1000))
@@ -213,10 +216,9 @@ def test_a_second_move_while_one_runs_is_an_invalid_operation(focuser):
 
 
 @BOTH_PROTOCOLS
-def test_home_action_runs_the_reference_run_and_halt_stops_it(daemon_factory, simulator):
-    daemon = daemon_factory(**ALPACA)
-    device = Focuser(ADDRESS, 0)
-    device.Connected = True
+def test_home_action_runs_the_reference_run_and_halt_stops_it(daemon_factory, make_simulator):
+    daemon = daemon_factory(simulator=make_simulator(**SLOW_STAGE), **ALPACA)
+    device = connected_focuser()
     with pytest.raises(InvalidOperationException, match='position unknown'):
         device.Position  # pylint: disable=pointless-statement
 

@@ -9,7 +9,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from alpaca_support import ALPACA, BASE_URL
+from alpaca_support import ALPACA, BASE_URL, slow_alpaca_daemon  # noqa: F401  (the slow stage spans several page updates)
 from conftest import wait_until
 from rockit.focuser.c863.constants import FocuserStatus
 
@@ -18,8 +18,6 @@ CHROMIUM, CHROMEDRIVER = shutil.which('chromium'), shutil.which('chromedriver')
 CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--window-size=1200,900']
-# Slow enough that a move spans several of the page's once-a-second updates: 2 mm/s = 20000 steps/s.
-PAGE_SIMULATOR_SPEED = {'velocity': 2.0}
 OTHER_MACHINE = '192.0.2.10'
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
@@ -42,15 +40,6 @@ def browser():
             driver.quit()
 
 
-@pytest.fixture
-def slow_daemon(daemon_factory, make_simulator):
-    """An idle, referenced daemon serving Alpaca, on a slowly moving simulated stage."""
-    daemon = daemon_factory(simulator=make_simulator(referenced=True, **PAGE_SIMULATOR_SPEED), **ALPACA)
-    assert daemon.call('initialize') == 0, daemon.output()
-    daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Idle)
-    return daemon
-
-
 def text(browser, element_id):
     return browser.find_element(By.ID, element_id).text
 
@@ -61,9 +50,9 @@ def shown(browser, element_id, expected):
                f'#{element_id} showed {text(browser, element_id)!r}, not {expected!r}')
 
 
-def test_page_shows_the_live_state_and_stop_stops_a_move(browser, slow_daemon, tmp_path):
+def test_page_shows_the_live_state_and_stop_stops_a_move(browser, slow_alpaca_daemon, tmp_path):
     browser.get(SETUP_URL)
-    report = slow_daemon.status()
+    report = slow_alpaca_daemon.status()
     shown(browser, 'status', 'IDLE')
     shown(browser, 'position', str(report['current_steps']))
     assert text(browser, 'min') == str(report['min_steps']) and text(browser, 'max') == str(report['max_steps'])
@@ -84,7 +73,7 @@ def test_page_shows_the_live_state_and_stop_stops_a_move(browser, slow_daemon, t
     browser.save_screenshot(str(tmp_path / 'setup-page-moving.png'))
 
     browser.find_element(By.ID, 'stop-button').click()
-    stopped = slow_daemon.wait_for_status(lambda r: r['status'] == FocuserStatus.Idle, timeout=10)
+    stopped = slow_alpaca_daemon.wait_for_status(lambda r: r['status'] == FocuserStatus.Idle, timeout=10)
     assert abs(stopped['current_steps'] - target) > 10000  # stopped well short of the target
     shown(browser, 'status', 'IDLE')
     shown(browser, 'position', str(stopped['current_steps']))
@@ -100,7 +89,7 @@ def test_page_offers_no_controls_to_a_machine_outside_control_machines(browser, 
     assert '127.0.0.1' in text(browser, 'read-only')
 
 
-def test_page_loads_nothing_from_elsewhere(browser, slow_daemon):
+def test_page_loads_nothing_from_elsewhere(browser, slow_alpaca_daemon):
     browser.get(SETUP_URL)
     shown(browser, 'status', 'IDLE')
     resources = browser.execute_script(
