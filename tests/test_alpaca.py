@@ -13,11 +13,14 @@ import requests
 from alpaca.exceptions import InvalidOperationException, NotConnectedException, NotImplementedException
 from alpaca.focuser import Focuser
 
-from alpaca_support import (ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, SLOW_STAGE,  # noqa: F401
-                            alpaca_daemon, connect_raw, connected_focuser, discovery_port, error, focuser, get,
-                            put, slow_alpaca_daemon, slow_focuser, start_alpaca_daemon, value, wait_until_still)
-from conftest import wait_until
-from rockit.focuser.c863.constants import FocuserStatus
+pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
+from alpaca_support import (  # noqa: E402
+    ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, SLOW_STAGE, connect_raw, connected_focuser,
+    discovery_port, error, get, put, value, wait_until_still)
+from conftest import wait_until  # noqa: E402
+from rockit.focuser.c863.constants import FocuserStatus  # noqa: E402
+
+pytest_plugins = ['alpaca_support']  # its fixtures: alpaca_daemon, focuser, slow_focuser...
 
 BOTH_PROTOCOLS = pytest.mark.parametrize('protocol', ['gcs', 'native'])
 NOT_CONNECTED, INVALID_OPERATION, NOT_IMPLEMENTED, ACTION_NOT_IMPLEMENTED = 0x407, 0x40B, 0x400, 0x40C

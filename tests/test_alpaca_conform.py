@@ -9,8 +9,11 @@ import datetime
 import pytest
 from alpaca.exceptions import NotImplementedException
 
-from alpaca_support import alpaca_daemon, focuser, get, start_alpaca_daemon, value, wait_until_still  # noqa: F401
-from conftest import wait_until
+pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
+from alpaca_support import get, value, wait_until_still  # noqa: E402
+from conftest import wait_until  # noqa: E402
+
+pytest_plugins = ['alpaca_support']  # its fixtures: focuser
 
 BOTH_PROTOCOLS = pytest.mark.parametrize('protocol', ['gcs', 'native'])
 # ConformU's distance beyond either end for the "Move - Below 0" / "Above MaxStep" checks.

@@ -9,9 +9,10 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from alpaca_support import ALPACA, BASE_URL, slow_alpaca_daemon  # noqa: F401  (the slow stage spans several page updates)
-from conftest import wait_until
-from rockit.focuser.c863.constants import FocuserStatus
+pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
+from alpaca_support import ALPACA, BASE_URL  # noqa: E402
+from conftest import wait_until  # noqa: E402
+from rockit.focuser.c863.constants import FocuserStatus  # noqa: E402
 
 SETUP_URL = f'{BASE_URL}/setup/v1/focuser/0/setup'
 CHROMIUM, CHROMEDRIVER = shutil.which('chromium'), shutil.which('chromedriver')
@@ -19,6 +20,8 @@ CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic
                   '--disable-background-networking', '--disable-component-update', '--disable-sync',
                   '--window-size=1200,900']
 OTHER_MACHINE = '192.0.2.10'
+
+pytest_plugins = ['alpaca_support']  # its slow_alpaca_daemon: a move spans several page updates
 
 pytestmark = pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER),
                                 reason='chromium and chromedriver are needed: run make test-deps as root')

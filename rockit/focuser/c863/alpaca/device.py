@@ -215,7 +215,8 @@ class FocuserDevice:
         return state
 
     def put_action(self, request):
-        action, _parameters = request.text('Action'), request.text('Parameters')
+        action = request.text('Action')
+        request.text('Parameters')  # required by the API, though home takes none
         if action.strip().lower() not in SUPPORTED_ACTIONS:
             raise AlpacaError(ACTION_NOT_IMPLEMENTED,
                               f'action {action!r} is not implemented; SupportedActions: {SUPPORTED_ACTIONS}')
