@@ -281,7 +281,7 @@ def test_get_parameter_names_are_case_insensitive(alpaca_daemon):
 
 @pytest.mark.parametrize('method, path, form, reason', [
     ('PUT', 'focuser/0/move', {}, 'missing parameter Position'),
-    ('PUT', 'focuser/0/move', {'position': '1000'}, 'missing parameter Position (PUT parameter names are case-sensitive)'),
+    ('PUT', 'focuser/0/move', {'position': '1000'}, '(PUT parameter names are case-sensitive)'),
     ('PUT', 'focuser/0/move', {'Position': 'abc'}, "Position='abc' is not a whole number"),
     ('PUT', 'focuser/0/move', {'Position': '1.5'}, 'is not a whole number'),
     ('PUT', 'focuser/0/move', {'Position': '99999999999'}, 'outside the 32-bit integer range'),
