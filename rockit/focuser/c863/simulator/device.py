@@ -26,7 +26,8 @@ import time
 from collections import deque
 
 from .axis import Axis
-from .gcs import GCSInterpreter, VELOCITY
+from .gcs import GCSInterpreter
+from .gcs_tables import VELOCITY
 from .link import PtyPort, TcpPort, Transport
 from .native import NativeInterpreter
 

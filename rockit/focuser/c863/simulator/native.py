@@ -41,86 +41,40 @@ Not modelled: macros (MD, EM, RM, TM, TZ, RZ, RP, SC), joystick (JN, JF, JT, SI,
 analog I/O (CN, CF, CP, TC, TA, WN, WF, XN, XF, YN, YF and the # / & ) characters), TV, TD, CS,
 stepper-only commands. Reports of commands that run after a wait (e.g. TP in "MR500,WS0,TP") are
 returned by advance(); the transport sends only replies to received bytes (see link.py).
+
+This file is the firmware's frame: power-on state, selection, framing, compound commands and
+their waits, RT. The commands live beside it: native_motion.py (motion, find-edge, stops),
+native_registers.py (settings and reports); native_syntax.py holds the command tables and the
+count and report formats.
 """
 import re
 from collections import deque
 
-COUNTS_PER_MM = 10000
+from .firmware import Firmware, LineBuffer
+from .native_motion import NativeMotionCommands
+from .native_registers import NativeRegisterCommands
+from .native_syntax import (CHARACTER_COMMANDS, COUNTS_PER_MM, LINE_COMMANDS, CommandError,
+                            command, required, to_counts, to_mm, within)
+
 SELECT, LF, CR = 0x01, 0x0A, 0x0D
 REPORT_END = '\r\n\x03'
 MAX_LINE = 256        # characters; the rest of a longer line is dropped with error 2 (?)
-STATUS_PADDING = ' 00 00 00'  # TS bytes 4-6, which the manual shows but does not describe (?)
-FIRMWARE = '1.09'
-VERSION_LINE = '(c)2007 Physik Instrumente(PI) Karlsruhe, {model}, Ver. {firmware}, 2007-08-28'
 
 # The carriage at the reference switch reads 12.5 mm (as in GCS mode, where 0x16 says so) when
 # the simulator starts "referenced": as if FE2 and DH125000 had been done before.
 ASSUMED_REFERENCE_COUNTS = 125000
 
-# MA accepts -1,073,741,824 < n < 1,073,741,823 [30].
-MIN_POSITION, MAX_POSITION = -1073741823, 1073741822
 DEFAULT_ACCELERATION = 400000   # counts/s2, the C-863 default [33]
 SETTLE_WINDOW = 10              # counts, for the on-target bit (?)
 SETTLE_TIME = 0.02              # s
 DEFAULT_WAIT_STOP = 1000        # ms, WS without an argument [43]
-GAIN_LIMIT = 32767              # DP, DI, DD, SM take 0 < n < 32,767 [24, 34]
 
 ERRORS = {'overflow': 2, 'command': 6}
 
 _ARGUMENT = re.compile(r'-?[0-9]{1,10}\Z')
 
 
-class CommandError(Exception):
-    """A base command that cannot be executed: error number 6, the rest of its line dropped."""
-
-
-def _counts(mm):
-    return int(round(mm * COUNTS_PER_MM))
-
-
-def _mm(counts):
-    return counts / COUNTS_PER_MM
-
-
-def _report(letter, value):
-    """'P:+0000005555': letter, colon, sign, ten digits."""
-    return f'{letter}:{value:+011d}'
-
-
-def _required(argument):
-    if argument is None:
-        raise CommandError('missing argument')
-    return argument
-
-
-def _within(value, low, high):
-    if not low <= value <= high:
-        raise CommandError(f'{value} outside {low}..{high}')
-    return value
-
-
-# --- the command table ------------------------------------------------------------------------
-
-_LINE_COMMANDS = {}       # mnemonic -> function(self, argument or None, t) -> report or None
-_CHARACTER_COMMANDS = {}  # character -> function(self, t) -> report or None
-
-
-def command(*mnemonics):
-    def register(function):
-        for mnemonic in mnemonics:
-            _LINE_COMMANDS[mnemonic] = function
-        return function
-    return register
-
-
-def character(char):
-    def register(function):
-        _CHARACTER_COMMANDS[ord(char)] = function
-        return function
-    return register
-
-
-class NativeInterpreter:
+class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     """A C-863 speaking native Mercury commands: selection, line and single-character
     framing, compound commands with waits, reports, motion, find-edge, stops, faults.
 
@@ -130,20 +84,16 @@ class NativeInterpreter:
     address is the device number 1-16 (the board number plus one), as in GCS mode.
     """
 
+    counts_per_unit = COUNTS_PER_MM
+
     def __init__(self, axis, address=1, model='C-863', record=None, velocity=1.5,
                  reference_velocity=0.5, now=0.0):
         if isinstance(address, bool) or not isinstance(address, int) or not 1 <= address <= 16:
             raise ValueError(f'invalid address {address!r}: a native controller is device 1-16 (board 0-F)')
-        self.axis = axis
-        self.address = address
         self.board = f'{address - 1:X}'
-        self.model = model
-        self.power_on_velocity = _counts(velocity)
+        self.power_on_velocity = to_counts(velocity)
         self.reference_velocity = reference_velocity
-        self._record = record or (lambda t, name, detail: None)
-        self._latest = now
-        axis.notify = self._axis_event
-        self._power_on(now)
+        super().__init__(axis, address, model, record, now)
 
     def _power_on(self, t):
         """After power-up or RT: deselected, motor off, brake on, count 0, defaults [7, 22, 33]."""
@@ -153,8 +103,7 @@ class NativeInterpreter:
         self.velocity = self.power_on_velocity
         self.acceleration = DEFAULT_ACCELERATION
         self.settings = {}            # gains, integration and following-error limits
-        self._line = bytearray()
-        self._overflow = False
+        self._line = LineBuffer(MAX_LINE)
         self._last_line = None        # what a CR alone executes again
         self._selecting = False       # ctrl-A received, board character next
         self._pending = deque()       # the rest of a compound command that waits
@@ -164,22 +113,17 @@ class NativeInterpreter:
         self._configure_axis(t)
 
     def _configure_axis(self, t):
-        self.axis.configure(t, velocity=_mm(self.velocity), acceleration=_mm(self.acceleration),
-                            deceleration=_mm(self.acceleration),
+        self.axis.configure(t, velocity=to_mm(self.velocity), acceleration=to_mm(self.acceleration),
+                            deceleration=to_mm(self.acceleration),
                             reference_velocity=self.reference_velocity,
-                            settle_window=_mm(SETTLE_WINDOW), settle_time=SETTLE_TIME)
-
-    def _now(self, t):
-        self._latest = max(self._latest, t)
-        return self._latest
+                            settle_window=to_mm(SETTLE_WINDOW), settle_time=SETTLE_TIME)
 
     # --- events from outside (fault injection, the simulator's timers) -------------------------
 
     def advance(self, t):
         """Applies axis events and resumes a waiting compound command; returns its reports."""
-        t = self._now(t)
-        self.axis.advance(t)
-        resume_at = self._resume_time(t)
+        super().advance(t)
+        resume_at = self._resume_time(self._latest)
         if resume_at is None:
             return None
         self._wait = None
@@ -209,51 +153,30 @@ class NativeInterpreter:
         self._wait = ('until', t + value / 1000)
         return self._resume_time(t)
 
-    def power_cycle(self, t):
-        t = self._now(t)
-        self.axis.power_cycle(t)
-        self._power_on(t)
-        self._record(t, 'power_cycle', None)
+    # --- what Firmware asks of a command set ----------------------------------------------------
 
-    def following_error(self, t):
-        """The servo gives up (the position error passed the SM limit): motor off, the carriage
-        stops. The native status has no error number for it; only 'motor OFF' shows it (?)."""
-        t = self._now(t)
-        self.axis.servo_fault(t)
+    def _servo_dropped(self):
+        """The servo gave up (the position error passed the SM limit): motor off, the carriage
+        stopped. The native status has no error number for it; only 'motor OFF' shows it (?)."""
         self._edge_search = self._resume_target = None
-        self._record(t, 'following_error', self.axis.position(t))
-
-    def inject_error(self, t, code):
-        self.error = code
-        self._record(self._now(t), 'error', code)
 
     def assume_referenced(self, t):
         """Start-up as if a previous session had selected the board, switched the motor on,
         found the reference edge and defined it as ASSUMED_REFERENCE_COUNTS."""
-        t = self._now(t)
-        self.axis.assume_referenced(t, _mm(ASSUMED_REFERENCE_COUNTS))
-        self.axis.set_servo(t, True)
+        super().assume_referenced(t)
         self.selected = True
 
-    def _axis_event(self, t, name, detail):
-        self._record(t, name, detail)
+    def _assumed_reference(self):
+        return to_mm(ASSUMED_REFERENCE_COUNTS)
 
-    def state(self, t):
-        """The controller's view for tests, in mm like GCS mode, and its native registers."""
-        t = self._now(t)
-        axis = self.axis
+    def _registers(self, t):
+        """In mm like GCS mode, and the native registers."""
         return {
-            'position': _mm(_counts(axis.position(t))),
-            'target': axis.target(t),
-            'moving': axis.moving(t),
-            'on_target': axis.on_target(t),
-            'servo': axis.servo,
             'referencing': self._referencing(t),
             'selected': self.selected,
             'error': self.error,
             'counts_per_unit': COUNTS_PER_MM,
-            'velocity': _mm(self.velocity),
-            'physical_position': axis.physical_position(t),
+            'velocity': to_mm(self.velocity),
         }
 
     # --- framing -------------------------------------------------------------------------------
@@ -269,19 +192,16 @@ class NativeInterpreter:
             return None
         if not self.selected:
             return None
-        if byte in _CHARACTER_COMMANDS:
+        if byte in CHARACTER_COMMANDS:
             self._record(t, 'command', chr(byte))
-            return self._reply([_CHARACTER_COMMANDS[byte](self, t)])
+            return self._reply([CHARACTER_COMMANDS[byte].function(self, t)])
         if byte == CR:
             return self._end_of_line(t)
         if byte == LF:
             return None
         self._interrupt()
-        if len(self._line) >= MAX_LINE:
-            self._overflow = True
+        if not self._line.add(byte):
             self.error = ERRORS['overflow']
-        else:
-            self._line.append(byte)
         return None
 
     def _select(self, code, t):
@@ -298,9 +218,8 @@ class NativeInterpreter:
             self._wait = None
 
     def _end_of_line(self, t):
-        line, self._line = self._line.decode('latin-1'), bytearray()
-        if self._overflow:
-            self._overflow = False
+        line = self._line.take()
+        if line is None:
             return None
         if line.strip():
             self._last_line = line
@@ -337,141 +256,23 @@ class NativeInterpreter:
     def _execute(self, text, t):
         command_text = ''.join(text.split()).upper()
         mnemonic, argument = command_text[:2], command_text[2:]
-        if command_text == 'RMALL' or mnemonic not in _LINE_COMMANDS:
+        if command_text == 'RMALL' or mnemonic not in LINE_COMMANDS:
             raise CommandError(f'unknown command {text!r}')
         if argument and not _ARGUMENT.match(argument):
             raise CommandError(f'bad argument {text!r}')
         if self._resume_target is not None and mnemonic not in ('DH', 'AB', 'ST'):
             self._restart_after_smooth_stop(t)
-        return _LINE_COMMANDS[mnemonic](self, int(argument) if argument else None, t)
+        return LINE_COMMANDS[mnemonic].function(self, int(argument) if argument else None, t)
 
-    def _restart_after_smooth_stop(self, t):
-        """ST kept the previous target: any command but DH or AB heads for it again [35]."""
-        target, self._resume_target = self._resume_target, None
-        if self.axis.servo:
-            self.axis.move_to(t, _mm(target))
+    # --- waits and reset -----------------------------------------------------------------------
 
-    # --- motion ----------------------------------------------------------------------------------
+    @command('WS')
+    def _ws(self, argument, t):
+        self._wait = ('stop', within(DEFAULT_WAIT_STOP if argument is None else argument, 0, 65535))
 
-    def _motor_on_required(self):
-        if not self.axis.servo:
-            raise CommandError('motor is off')
-
-    def _move_to(self, counts, t):
-        self._motor_on_required()
-        self._edge_search = None
-        self.axis.move_to(t, _mm(_within(counts, MIN_POSITION, MAX_POSITION)))
-
-    @command('MA')
-    def _ma(self, argument, t):
-        self._move_to(_required(argument), t)
-
-    @command('MR')
-    def _mr(self, argument, t):
-        self._move_to(_counts(self.axis.target(t)) + _required(argument), t)
-
-    @command('GH')
-    def _gh(self, argument, t):
-        self._move_to(0, t)
-
-    @command('MN')
-    def _mn(self, argument, t):
-        """Servo on, holding where the carriage is (a no-op when it is already on)."""
-        self.axis.set_servo(t, True)
-
-    @command('MF')
-    def _mf(self, argument, t):
-        self.axis.set_servo(t, False)
-        self._edge_search = None
-
-    @command('DH')
-    def _dh(self, argument, t):
-        position = _within(argument or 0, MIN_POSITION, MAX_POSITION)
-        if self.axis.moving(t):
-            self.axis.stop(t)
-        self.axis.set_position(t, _mm(position))
-        self._edge_search = self._resume_target = None
-
-    @command('FE')
-    def _fe(self, argument, t):
-        mode = _within(argument or 0, 0, 3)
-        self._motor_on_required()
-        _, signal_high, _ = self.axis.switch_levels(t)
-        toward_switch = {0: not signal_high, 1: signal_high, 2: True, 3: False}[mode]
-        self._edge_search = f'FE{mode}'
-        if toward_switch:
-            self._find_edge(t)
-        else:
-            self._run_into_a_limit(t, positive=(mode == 0) or (mode == 3 and signal_high))
-
-    def _find_edge(self, t):
-        """The carriage goes to the reference switch and stops at its edge; the count goes on."""
-        offset = self.axis.position(t) - self.axis.physical_position(t)
-        self.axis.start_reference(t, 'FRF', self.axis.stage.reference_switch + offset)
-
-    def _run_into_a_limit(self, t, positive):
-        """A search heading away from the switch never sees the signal change: the carriage
-        runs until a limit switch stops it."""
-        stage = self.axis.stage
-        offset = self.axis.position(t) - self.axis.physical_position(t)
-        beyond = stage.positive_limit + 1.0 if positive else stage.negative_limit - 1.0
-        self.axis.move_to(t, beyond + offset)
-
-    def _referencing(self, t):
-        """'Reference drive active': an edge search is under way and the carriage still moves."""
-        if self._edge_search is not None and not self.axis.moving(t):
-            self._edge_search = None
-        return self._edge_search is not None
-
-    # --- stops -------------------------------------------------------------------------------
-
-    @command('AB')
-    def _ab(self, argument, t):
-        self._abort(t, 'AB')
-
-    @character('!')
-    def _abort_character(self, t):
-        self._abort(t, '!')
-
-    def _abort(self, t, name):
-        self._record(t, 'stop', name)
-        self.axis.stop(t)
-        self._edge_search = self._resume_target = None
-
-    @command('ST')
-    def _st(self, argument, t):
-        """Smooth stop back to where ST arrived; the previous target waits for the next command."""
-        self._record(t, 'stop', 'ST')
-        previous = _counts(self.axis.target(t))
-        captured = self.axis.position(t)
-        self.axis.move_to(t, captured)
-        self._edge_search = None
-        if previous != _counts(captured):
-            self._resume_target = previous
-
-    # --- settings ----------------------------------------------------------------------------
-
-    @command('SV')
-    def _sv(self, argument, t):
-        self.velocity = _within(_required(argument), 1, 999999999)
-        self._configure_axis(t)
-
-    @command('SA')
-    def _sa(self, argument, t):
-        self.acceleration = _within(_required(argument), 1, 999999999)
-        self._configure_axis(t)
-
-    @command('BN')
-    def _bn(self, argument, t):
-        self.brake = True
-
-    @command('BF')
-    def _bf(self, argument, t):
-        self.brake = False
-
-    @command('LN', 'LF', 'LH', 'LL')
-    def _limit_switch_setting(self, argument, t):
-        """Accepted; the hardware interlock stops the simulated carriage at its switches anyway."""
+    @command('WA')
+    def _wa(self, argument, t):
+        self._wait = ('until', t + within(required(argument), 0, 65535) / 1000)
 
     @command('RT')
     def _rt(self, argument, t):
@@ -479,100 +280,3 @@ class NativeInterpreter:
         self._record(t, 'power_cycle', 'RT')
         self.axis.power_cycle(t)
         self._power_on(t)
-
-    # --- waits -------------------------------------------------------------------------------
-
-    @command('WS')
-    def _ws(self, argument, t):
-        self._wait = ('stop', _within(DEFAULT_WAIT_STOP if argument is None else argument, 0, 65535))
-
-    @command('WA')
-    def _wa(self, argument, t):
-        self._wait = ('until', t + _within(_required(argument), 0, 65535) / 1000)
-
-    # --- reports -------------------------------------------------------------------------------
-
-    @command('TP')
-    def _tp(self, argument, t):
-        return _report('P', _counts(self.axis.position(t)))
-
-    @character("'")
-    def _tp_character(self, t):
-        return self._tp(None, t)
-
-    @command('TT')
-    def _tt(self, argument, t):
-        return _report('T', _counts(self.axis.target(t)))
-
-    @command('TE')
-    def _te(self, argument, t):
-        return _report('E', _counts(self.axis.target(t)) - _counts(self.axis.position(t)))
-
-    @character('+')
-    def _te_character(self, t):
-        return self._te(None, t)
-
-    @command('TF')
-    def _tf(self, argument, t):
-        """The simulated carriage follows its trajectory exactly: no following error."""
-        return _report('F', 0)
-
-    @character('(')
-    def _tf_character(self, t):
-        return self._tf(None, t)
-
-    @command('TY')
-    def _ty(self, argument, t):
-        return _report('Y', self.velocity)
-
-    @command('TL')
-    def _tl(self, argument, t):
-        return _report('L', self.acceleration)
-
-    @command('GP')
-    def _gp(self, argument, t):
-        return _report('G', self.settings.get('DP', 0))
-
-    @command('TB')
-    def _tb(self, argument, t):
-        return f'B:{self.board}'
-
-    @command('VE')
-    def _ve(self, argument, t):
-        return VERSION_LINE.format(model=self.model, firmware=FIRMWARE)
-
-    @command('TS')
-    def _ts(self, argument, t):
-        return self.status_report(t)
-
-    @character('%')
-    def _ts_character(self, t):
-        return self.status_report(t)
-
-    def status_report(self, t):
-        """TS [40]: status bits, switch lines, error number (reading it clears it (?))."""
-        axis = self.axis
-        negative, reference, positive = axis.switch_levels(t)
-        ready = self._wait is None
-        first = (ready | axis.on_target(t) << 1 | self._referencing(t) << 2
-                 | (not axis.servo) << 5 | self.brake << 6)
-        second = negative | reference << 1 | positive << 2
-        code, self.error = self.error, 0
-        return f'S:{first:02X} {second:02X} {code:02X}{STATUS_PADDING}'
-
-    @character('\\')
-    def _moving_character(self, t):
-        return '1' if self.axis.moving(t) else '0'
-
-
-def _setting(name):
-    """DP, DI, DD, DL, SM: servo gains and limits, kept for GP; the simulated servo follows its
-    trajectory perfectly whatever they are. Without an argument they are 0 (the manual's macro
-    example sends a bare DI [49])."""
-    def keep(self, argument, t):
-        self.settings[name] = _within(argument or 0, 0, GAIN_LIMIT)
-    return keep
-
-
-for _name in ('DP', 'DI', 'DD', 'DL', 'SM'):
-    _LINE_COMMANDS[_name] = _setting(_name)
