@@ -3,7 +3,8 @@
 The bundled site table (rockit/focuser/c863/site.py) names five localhost test daemons on ports
 9000-9004. Test runs, bench/run and bench/soak on one machine each claim one with an exclusive
 lock file per port (released when the claim is closed or the process dies) and skip ports
-another program already listens on, so one run never talks to another run's daemon.
+another program already listens on, so one run never talks to another run's daemon. A run that
+finds all five taken waits for one (several engineers' runs share a machine).
 """
 import fcntl
 import os
@@ -12,7 +13,10 @@ import tempfile
 
 from rockit.focuser.c863.site import daemons
 
+from .waiting import wait_until
+
 TEST_DAEMONS = ('localhost_test', 'localhost_test2', 'localhost_test3', 'localhost_test4', 'localhost_test5')
+CLAIM_TIMEOUT = 600  # seconds to wait for a free address while other runs hold all five
 ALPACA_PORT_OFFSET = 2000  # a test daemon's Alpaca server listens on its Pyro port + this
 
 
@@ -40,8 +44,7 @@ def _lock_path(port):
     return os.path.join(tempfile.gettempdir(), f'rockit-focuser-c863-test-{port}.lock')
 
 
-def claim_address(order=TEST_DAEMONS):
-    """The first daemon of `order` whose port is neither claimed nor in use, claimed."""
+def _try_claim(order):
     for name in order:
         entry = getattr(daemons, name)
         lock_file = open(_lock_path(entry.port), 'w')  # pylint: disable=consider-using-with
@@ -54,4 +57,11 @@ def claim_address(order=TEST_DAEMONS):
             lock_file.close()
             continue
         return AddressClaim(name, entry, lock_file)
-    raise RuntimeError(f'every test daemon address ({", ".join(order)}) is claimed or in use')
+    return None
+
+
+def claim_address(order=TEST_DAEMONS, timeout=CLAIM_TIMEOUT):
+    """The first daemon of `order` whose port is neither claimed nor in use, claimed. When all
+    are taken (several runs on one machine), waits up to timeout seconds for one to be freed."""
+    return wait_until(lambda: _try_claim(order), timeout,
+                      f'every test daemon address ({", ".join(order)}) stayed claimed or in use', interval=0.2)

@@ -152,19 +152,36 @@ def make_ready(daemon):
 
 
 @contextmanager
-def shared_ready_daemon(directory, protocol='gcs', **config):
-    """A referenced simulator and a ready daemon on an address of its own, for the tests of a
-    whole module (each must leave it as it found it: IDLE, referenced, no fault injected)."""
+def daemon_for_module(directory, protocol='gcs', **config):
+    """A ready daemon (make_ready) on an address of its own, for the tests of a whole module,
+    which must leave it as they found it."""
     with claim_address() as address, \
             Simulator(referenced=True, protocol=protocol, **SIMULATOR_SPEED, baud=TEST_BAUD) as simulator:
         path = directory / 'shared.json'
         path.write_text(json.dumps(config_for(protocol, daemon=address.name, serial_port=simulator.device,
-                                               **config)))
+                                              **config)))
         daemon = DaemonProcess(path, simulator, directory / 'shared.log')
         try:
             yield make_ready(daemon)
         finally:
             daemon.stop()
+
+
+@pytest.fixture(scope='module')
+def module_ready_daemon(tmp_path_factory):
+    with daemon_for_module(tmp_path_factory.mktemp('ready')) as daemon:
+        yield daemon
+
+
+@pytest.fixture
+def idle_daemon(module_ready_daemon):
+    """The module's ready daemon (GCS), for a test that only reads it or checks that something
+    is refused and changes nothing: it starts IDLE at 125000 steps and must leave it so.
+    events_before: the simulator's event count when the test began."""
+    daemon = module_ready_daemon
+    daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
+    daemon.events_before = len(daemon.simulator.events)
+    return daemon
 
 
 @pytest.fixture

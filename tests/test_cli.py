@@ -158,12 +158,12 @@ def test_bad_arguments_print_usage_and_never_load_the_config(args, complaint, tm
     assert 'missing.json' not in result.stderr
 
 
-def test_bad_arguments_send_nothing_to_a_running_daemon(ready_daemon):
-    sim = ready_daemon.simulator
-    events_before, requests_before = len(sim.events), requests_logged(ready_daemon)
+def test_bad_arguments_send_nothing_to_a_running_daemon(idle_daemon):
+    sim = idle_daemon.simulator
+    events_before, requests_before = len(sim.events), requests_logged(idle_daemon)
     for args in (('set', 'abc'), ('set', '1', '2'), ('offset',), ('stop', 'now'), ('init', '-1')):
-        assert focus(*args, config_path=ready_daemon.config_path).returncode == 2
-    assert requests_logged(ready_daemon) == requests_before
+        assert focus(*args, config_path=idle_daemon.config_path).returncode == 2
+    assert requests_logged(idle_daemon) == requests_before
     assert motion_commands(sim, events_before) == []
 
 
@@ -263,6 +263,8 @@ def absent_daemon_config(tmp_path):
     with claim_address() as address:
         entry = getattr(daemons, address.name)
         with socket.socket() as blocker:
+            # SO_REUSEADDR: the last daemon on this port may have left connections in TIME_WAIT.
+            blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             blocker.bind((entry.host, entry.port))
             config['daemon'] = address.name
             path = tmp_path / 'absent.json'
@@ -390,31 +392,31 @@ def test_status_block_when_idle(ready_daemon):
     assert not ANSI.search(result.stdout)
 
 
-def test_json_is_the_status_report(ready_daemon):
-    result = focus('json', config_path=ready_daemon.config_path)
+def test_json_is_the_status_report(idle_daemon):
+    result = focus('json', config_path=idle_daemon.config_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.count('\n') == 1
     report = json.loads(result.stdout)
-    expected = ready_daemon.status()
+    expected = idle_daemon.status()
     del report['date'], expected['date']
     assert report == expected
 
 
-def test_outside_limits_moves_nothing(ready_daemon):
-    events_before = len(ready_daemon.simulator.events)
+def test_outside_limits_moves_nothing(idle_daemon):
+    events_before = len(idle_daemon.simulator.events)
     for args in (('set', '250001'), ('set', '-1'), ('offset', str(250001 - READY_STEPS))):
-        result = focus(*args, config_path=ready_daemon.config_path)
+        result = focus(*args, config_path=idle_daemon.config_path)
         assert result.returncode == CommandStatus.PositionOutsideLimits
         assert result.stderr == f'focus: {CommandStatus.message(CommandStatus.PositionOutsideLimits)}\n'
-    assert motion_commands(ready_daemon.simulator, events_before) == []
-    assert_at(ready_daemon, READY_STEPS)
+    assert motion_commands(idle_daemon.simulator, events_before) == []
+    assert_at(idle_daemon, READY_STEPS)
 
 
-def test_a_huge_step_count_is_an_invalid_argument(ready_daemon):
-    result = focus('set', str(2 ** 40), config_path=ready_daemon.config_path)
+def test_a_huge_step_count_is_an_invalid_argument(idle_daemon):
+    result = focus('set', str(2 ** 40), config_path=idle_daemon.config_path)
     assert result.returncode == CommandStatus.InvalidArgument
     assert result.stderr == f'focus: {CommandStatus.message(CommandStatus.InvalidArgument)}\n'
-    assert_at(ready_daemon, READY_STEPS)
+    assert_at(idle_daemon, READY_STEPS)
 
 
 def test_a_second_move_is_blocked_and_stop_ends_the_first(ready_daemon):

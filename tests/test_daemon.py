@@ -68,6 +68,7 @@ def test_status_before_initialize_is_offline_with_a_hint(daemon):
 def test_commands_before_initialize_are_not_connected(daemon, method):
     args = (1000,) if method == 'move' else ()
     assert daemon.call(method, *args) == CommandStatus.NotConnected
+    assert daemon.status()['status_label'] == 'OFFLINE'
 
 
 # ---- initialize ----------------------------------------------------------------------------
@@ -191,9 +192,9 @@ def test_moving_state_is_reported_during_a_move(ready_daemon):
 
 
 @pytest.mark.parametrize('target', [-1, 250001, 10 ** 9])
-def test_targets_outside_the_controller_range_are_refused(ready_daemon, target):
-    assert ready_daemon.call('move', target, False) == CommandStatus.PositionOutsideLimits
-    assert motion_commands(ready_daemon.simulator) == []
+def test_targets_outside_the_controller_range_are_refused(idle_daemon, target):
+    assert idle_daemon.call('move', target, False) == CommandStatus.PositionOutsideLimits
+    assert motion_commands(idle_daemon.simulator, idle_daemon.events_before) == []
 
 
 @BOTH_PROTOCOLS
@@ -212,17 +213,17 @@ BAD_STEPS = ['1000', 1.5, 1000.0, None, True, False, 2 ** 40, -2 ** 40, float('n
 
 
 @pytest.mark.parametrize('steps', BAD_STEPS, ids=repr)
-def test_bad_move_arguments_are_invalid_and_change_nothing(ready_daemon, steps):
-    assert ready_daemon.call('move', steps) == CommandStatus.InvalidArgument
-    assert ready_daemon.call('move', steps, False) == CommandStatus.InvalidArgument
-    assert motion_commands(ready_daemon.simulator) == []
-    assert ready_daemon.status()['status_label'] == 'IDLE'
+def test_bad_move_arguments_are_invalid_and_change_nothing(idle_daemon, steps):
+    assert idle_daemon.call('move', steps) == CommandStatus.InvalidArgument
+    assert idle_daemon.call('move', steps, False) == CommandStatus.InvalidArgument
+    assert motion_commands(idle_daemon.simulator, idle_daemon.events_before) == []
+    assert idle_daemon.status()['status_label'] == 'IDLE'
 
 
 @pytest.mark.parametrize('relative', ['yes', 1, None, 0.0])
-def test_bad_relative_flag_is_invalid(ready_daemon, relative):
-    assert ready_daemon.call('move', 1000, relative) == CommandStatus.InvalidArgument
-    assert motion_commands(ready_daemon.simulator) == []
+def test_bad_relative_flag_is_invalid(idle_daemon, relative):
+    assert idle_daemon.call('move', 1000, relative) == CommandStatus.InvalidArgument
+    assert motion_commands(idle_daemon.simulator, idle_daemon.events_before) == []
 
 
 def test_daemon_stays_healthy_after_bad_arguments(ready_daemon):
@@ -323,8 +324,8 @@ def test_status_is_open_to_everyone(daemon_factory):
     assert daemon.call('initialize') == CommandStatus.InvalidControlIP
 
 
-def test_only_exposed_methods_are_callable(ready_daemon):
-    with ready_daemon.proxy() as proxy:
+def test_only_exposed_methods_are_callable(idle_daemon):
+    with idle_daemon.proxy() as proxy:
         with pytest.raises(AttributeError):
             proxy._move(1000, True)  # pylint: disable=protected-access
         with pytest.raises((AttributeError, Pyro4.errors.PyroError)):
@@ -430,8 +431,8 @@ def test_following_error_is_an_error_state_until_homed(ready_daemon, protocol):
     simulator.following_error()
     thread.join(10)
     assert result == [CommandStatus.ControllerError]
-    status = wait_for_label(ready_daemon, 'ERROR')
-    assert status['servo'] is False
+    # The error may be shown before the next poll has read the servo state: wait for both.
+    status = ready_daemon.wait_for_status(lambda r: r['status_label'] == 'ERROR' and r.get('servo') is False)
     # GCS latches 1024; a native controller only switches its motor off, which the daemon
     # reports as PI's host-side -1024 (servo switched off automatically).
     assert status['last_error']['code'] == {'gcs': 1024, 'native': -1024}[protocol]

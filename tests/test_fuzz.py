@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.gcs import GCSError, GCSPort, ProtocolError, StatusRegister
-from conftest import shared_ready_daemon
+from conftest import daemon_for_module
 from testkit.peer import raw_pty
 from test_config import DOCUMENTED_EXAMPLE
 from test_reliability import EXPOSED_METHODS, assert_healthy, truth
@@ -48,7 +48,7 @@ def fuzz_settings(examples):
 @pytest.fixture(scope='module')
 def shared_daemon(tmp_path_factory):
     # Fast polling, so that the small moves some examples make return in tens of milliseconds.
-    with shared_ready_daemon(tmp_path_factory.mktemp('fuzz'), idle_loop_delay=0.05,
+    with daemon_for_module(tmp_path_factory.mktemp('fuzz'), idle_loop_delay=0.05,
                              moving_loop_delay=0.05) as shared:
         yield shared
 

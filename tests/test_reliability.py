@@ -20,7 +20,7 @@ import Pyro4
 import Pyro4.errors
 import pytest
 
-from conftest import DAEMON_URI, ROOT, TEST_BAUD, script_env, shared_ready_daemon, wait_until
+from conftest import DAEMON_URI, ROOT, TEST_BAUD, daemon_for_module, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.controller import STOPPED_BY_COMMAND
 from rockit.focuser.c863.gcs import ERRORS, GCSPort, error_text
@@ -468,7 +468,7 @@ def test_a_silent_connection_beyond_the_pool_does_not_lock_everyone_out(ready_da
 @pytest.fixture(scope='module')
 def shared_daemon(tmp_path_factory):
     # Polls at 20 Hz, so that each injected code is noticed within 50 ms.
-    with shared_ready_daemon(tmp_path_factory.mktemp('errors'), idle_loop_delay=0.05,
+    with daemon_for_module(tmp_path_factory.mktemp('errors'), idle_loop_delay=0.05,
                              moving_loop_delay=0.05) as daemon:
         yield daemon
 
