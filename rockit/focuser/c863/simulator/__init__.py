@@ -1,6 +1,7 @@
 """A simulated PI C-863 Mercury on a real serial device, speaking either command set.
 
-    axis.py         the stage and servo: physical position, trapezoidal motion, reference runs
+    axis.py         the stage and servo: physical position, limit switches, reference runs
+    profile.py      its motion maths: trapezoidal profiles as closed-form functions of time
     firmware.py     what both firmwares share: command tables, line buffer, fault injection, state
     gcs.py          the GCS 2.0 firmware (C-863.11/.12): power-on, framing, addresses, dispatch
       gcs_tables.py, gcs_syntax.py       its error codes and parameters; argument parsing
