@@ -11,10 +11,11 @@ import time
 import urllib.parse
 import urllib.request
 
-from figures import HIGH_END, LOW_END, Figure, ms
+from figures import Figure, ms
 from harness import DAEMON_CONFIG, percentile, wait_until
 
 MOVING_LOOP_DELAY = DAEMON_CONFIG['moving_loop_delay']
+SHORT_MOVE = 20000  # steps: 2 mm, about 1 s at the rig's 2 mm/s
 
 CLIENT_ID = '77'
 HTTP_TIMEOUT = 5
@@ -68,10 +69,14 @@ def get_position(rig, samples):
 def move_to_is_moving(rig, moves):
     client = AlpacaClient(rig)
     client.device('connected', 'PUT', Connected='true')
-    low = rig.status()['min_steps']
+    report = rig.status()
+    low, start = report['min_steps'], report['current_steps']
     latencies, floor = [], []
     for index in range(moves):
-        client.device('move', 'PUT', Position=str((LOW_END, HIGH_END)[index % 2] - low))
+        # Out and back by SHORT_MOVE: longer than a moving poll, and seconds shorter than a
+        # move across the stage (the figure ends when IsMoving turns true, whatever the length).
+        target = start + SHORT_MOVE if index % 2 == 0 else start
+        client.device('move', 'PUT', Position=str(target - low))
         accepted = time.perf_counter()
         wait_until(lambda: client.device('ismoving'), 5, 'IsMoving never became true')
         latencies.append(time.perf_counter() - accepted)
