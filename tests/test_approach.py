@@ -106,7 +106,7 @@ def assert_moved(daemon, call, legs, direction):
     status = daemon.status()
     assert status['current_steps'] == status['target_steps'] == legs[-1]
     assert status['approach'] is None
-    assert sign(legs[-1] - ([start] + legs)[-2]) == direction, 'the direction of the last leg'
+    assert sign(legs[-1] - [start, *legs][-2]) == direction, 'the direction of the last leg'
 
 
 @BOTH_PROTOCOLS
@@ -193,7 +193,7 @@ def test_one_timeout_covers_both_legs(start_ready_daemon, protocol):
     """move_timeout ends halfway through the final leg: each leg alone takes less, both together
     more. The move times out, and the axis is left at rest short of the target."""
     overshoot, final = (travel_seconds(end - start, ACCELERATION[protocol])
-                        for start, end in zip([START] + LONG_LEGS, LONG_LEGS))
+                        for start, end in zip([START, *LONG_LEGS], LONG_LEGS))
     daemon = start_ready_daemon(approach_steps=LONG_APPROACH, move_timeout=overshoot + final / 2)
     since = len(daemon.simulator.events)
     assert daemon.call('move', LONG_TARGET, False) == CommandStatus.Timeout

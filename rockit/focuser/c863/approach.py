@@ -10,7 +10,6 @@ that already travels that way needs one leg.
 This is a pure function of numbers, so it is tested without a daemon; the daemon runs the legs.
 """
 from dataclasses import dataclass
-from typing import Tuple
 
 # The names report_status() gives the legs of a two-leg move, in order.
 LEG_NAMES = ('overshoot', 'final')
@@ -20,7 +19,7 @@ LEG_NAMES = ('overshoot', 'final')
 class ApproachPlan:
     """targets: the legs' targets, the move's own target last (one or two of them).
     shortened: the overshoot point was pulled in to the limit (to nothing if targets has one)."""
-    targets: Tuple[int, ...]
+    targets: tuple[int, ...]
     shortened: bool = False
 
 
