@@ -218,6 +218,19 @@ def test_a_second_move_while_one_runs_is_an_invalid_operation(slow_focuser):
     wait_until_still(focuser)
 
 
+def test_with_the_serial_link_down_moves_are_invalid_and_position_unknown(focuser, alpaca_daemon):
+    alpaca_daemon.simulator.unplug()
+    alpaca_daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Error)
+    with pytest.raises(InvalidOperationException, match='serial link lost'):
+        focuser.Move(1000)
+    with pytest.raises(InvalidOperationException, match='serial link lost'):
+        focuser.Position  # pylint: disable=pointless-statement
+    assert focuser.Connected is True  # the daemon keeps retrying; the client stays connected
+    alpaca_daemon.simulator.replug()
+    alpaca_daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Idle)
+    assert focuser.Position == alpaca_daemon.status()['current_steps']
+
+
 @BOTH_PROTOCOLS
 def test_home_action_runs_the_reference_run_and_halt_stops_it(daemon_factory, make_simulator):
     daemon = daemon_factory(simulator=make_simulator(**SLOW_STAGE), **ALPACA)
