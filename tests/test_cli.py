@@ -116,6 +116,14 @@ def wait_for_axis_moving(simulator):
     wait_until(lambda: simulator.state()['moving'], 10, 'the simulated axis never started moving')
 
 
+@pytest.fixture
+def slow_ready_daemon(start_ready_daemon):
+    """A ready daemon on a 1 mm/s stage: a move to 250000 steps lasts 12.5 s, so a test that acts
+    while it moves (another focus run, Ctrl-C) still finds it moving on a loaded machine, where
+    starting a focus process can take over a second. The test stops the move: it costs nothing."""
+    return start_ready_daemon(simulator_options={'velocity': 1.0})
+
+
 # --- help and usage: no config, no daemon ------------------------------------------------------
 
 def test_help_lists_every_command_with_one_line():
@@ -419,10 +427,10 @@ def test_a_huge_step_count_is_an_invalid_argument(idle_daemon):
     assert_at(idle_daemon, READY_STEPS)
 
 
-def test_a_second_move_is_blocked_and_stop_ends_the_first(ready_daemon):
-    path = ready_daemon.config_path
+def test_a_second_move_is_blocked_and_stop_ends_the_first(slow_ready_daemon):
+    path = slow_ready_daemon.config_path
     first = start_focus('set', '250000', config_path=path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for_axis_moving(ready_daemon.simulator)
+    wait_for_axis_moving(slow_ready_daemon.simulator)
     blocked = focus('offset', '10', config_path=path)
     assert blocked.returncode == CommandStatus.Blocked
     assert blocked.stderr == f'focus: {CommandStatus.message(CommandStatus.Blocked)}\n'
@@ -431,7 +439,7 @@ def test_a_second_move_is_blocked_and_stop_ends_the_first(ready_daemon):
     _, stderr = first.communicate(timeout=COMMAND_TIMEOUT)
     assert first.returncode == CommandStatus.Stopped
     assert stderr == f'focus: {CommandStatus.message(CommandStatus.Stopped)}\n'
-    assert_stopped_short_of(ready_daemon, 250000)
+    assert_stopped_short_of(slow_ready_daemon, 250000)
 
 
 def assert_stopped_short_of(daemon, target):
@@ -445,17 +453,17 @@ def assert_stopped_short_of(daemon, target):
     assert report['target_steps'] == report['current_steps'] < target
 
 
-def test_ctrl_c_stops_the_axis_and_exits_terminated_by_user(ready_daemon):
-    process = start_focus('set', '250000', config_path=ready_daemon.config_path,
+def test_ctrl_c_stops_the_axis_and_exits_terminated_by_user(slow_ready_daemon):
+    process = start_focus('set', '250000', config_path=slow_ready_daemon.config_path,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for_axis_moving(ready_daemon.simulator)
+    wait_for_axis_moving(slow_ready_daemon.simulator)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
     assert process.returncode == exit_status(CommandStatus.TerminatedByUser) == 156
     assert stdout == ''
     assert stderr == 'focus: terminated by user\n'
-    assert_stopped_short_of(ready_daemon, 250000)
-    assert any('stop() requested by' in line for line in requests_logged(ready_daemon))
+    assert_stopped_short_of(slow_ready_daemon, 250000)
+    assert any('stop() requested by' in line for line in requests_logged(slow_ready_daemon))
 
 
 def test_a_move_that_times_out_is_stopped(start_ready_daemon):
