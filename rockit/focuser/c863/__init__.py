@@ -6,7 +6,7 @@ for the JSON schema validator at start-up.
 """
 from .constants import CommandStatus, FocuserStatus
 
-__all__ = ['Config', 'CommandStatus', 'FocuserStatus']
+__all__ = ['CommandStatus', 'Config', 'FocuserStatus']
 
 
 def __getattr__(name):

@@ -70,8 +70,8 @@ def connect_for_long_call(config):
     connect first with the default timeout, then lift it for the call.
     """
     proxy = config.daemon.connect()
-    proxy._pyroBind()  # pylint: disable=protected-access
-    proxy._pyroTimeout = None  # pylint: disable=protected-access
+    proxy._pyroBind()
+    proxy._pyroTimeout = None
     return proxy
 
 

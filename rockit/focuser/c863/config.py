@@ -234,7 +234,8 @@ def _protocol_problem(values, document):
     if mode not in REFERENCE_MODES[protocol]:
         other = 'native' if protocol == 'gcs' else 'GCS'
         choices = ', '.join(f'"{choice}"' for choice in REFERENCE_MODES[protocol])
-        return 'reference_mode', f'"{mode}" is a {other} reference mode; with "protocol": "{protocol}" use one of {choices}'
+        return 'reference_mode', (f'"{mode}" is a {other} reference mode; with "protocol": "{protocol}" '
+                                  f'use one of {choices}')
     if protocol == 'gcs' and 'reference_position' in document:
         return 'reference_position', ('applies only with "protocol": "native" (a GCS controller keeps '
                                       'the reference value in its parameter 0x16)')
@@ -263,7 +264,7 @@ def _limits_problem(values):
     return None
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _validator():
     """Builds the schema validator on first use.
 

@@ -72,7 +72,7 @@ class ObservatoryLogHandler(logging.Handler):
             else:
                 write = site.log.info
             write(self._table, self.format(record))
-        except Exception:  # pylint: disable=broad-except
+        except Exception:
             self.handleError(record)
 
 

@@ -94,7 +94,7 @@ class Poller:
             with self._state.lock:
                 self._lose_link(str(e))
             return CommandStatus.CommunicationError
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
             self._unexpected(e)
             return CommandStatus.Failed
 
@@ -153,7 +153,7 @@ class Poller:
                 elif self._failed_polls == 1:
                     log.warning('poll failed (will retry): %s', e)
             return
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
             self._unexpected(e)
             return
         with state.lock:
@@ -171,7 +171,7 @@ class Poller:
             state.publish()
         try:
             self._open_controller()
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
             with state.lock:
                 state.connecting = False
                 state.disabled_reason = f'initialize failed: {self._explain(e)}'
@@ -204,7 +204,7 @@ class Poller:
         state = self._state
         try:
             self._open_controller()
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
             with state.lock:
                 state.next_retry = time.monotonic() + self._retry_delay()
                 reason = self._explain(e)
@@ -249,7 +249,8 @@ class Poller:
         if not isinstance(error, ControllerFailure):
             return f'{port}: unexpected {type(error).__name__}: {error}'
         if isinstance(error, NoReply):
-            return f'no reply from a controller on {port} at {baud} baud (powered? cable? baud rate DIP switches?): {error}'
+            return (f'no reply from a controller on {port} at {baud} baud '
+                    f'(powered? cable? baud rate DIP switches?): {error}')
         if isinstance(error, NotSupported):
             return str(error)
         if isinstance(error, LinkLost):

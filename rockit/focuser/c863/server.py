@@ -99,7 +99,7 @@ def _start_alpaca(config, focuser):
     Falcon is needed only then). If its port cannot be had it says so, and Pyro serves on."""
     if config.alpaca_port is None:
         return None
-    from .alpaca import AlpacaServer  # pylint: disable=import-outside-toplevel
+    from .alpaca import AlpacaServer
     server = AlpacaServer(config, focuser)
     server.start()
     return server
@@ -115,7 +115,8 @@ def built_in_simulator(config):
 
     The child is told to die with us (PR_SET_PDEATHSIG), so no simulator outlives its daemon,
     and runs in a session of its own, so that Ctrl-C at the terminal reaches the daemon alone,
-    which then stops the axis and closes the port before its simulator goes.
+    which then stops the axis and closes the port before its simulator goes. It is started
+    before any other thread (the log's) exists, as a preexec_fn needs.
     """
     def die_with_parent():
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
@@ -129,9 +130,8 @@ def built_in_simulator(config):
         device = child.stdout.readline().strip()
         if not device:
             raise RuntimeError(f'the simulator did not start (exit status {child.wait()})')
-        log.info('simulated C-863 on %s', device)
         config.serial_port = device
-        yield
+        yield device
     finally:
         child.terminate()
         child.wait(timeout=5)
@@ -152,6 +152,8 @@ def main(argv=None):
     except ConfigError as e:
         print(f'c863_focusd: {e}', file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    with queued_log(config.log_name, trace=args.trace or config.trace_serial), \
-            built_in_simulator(config) if args.simulate else contextlib.nullcontext():
+    with built_in_simulator(config) if args.simulate else contextlib.nullcontext() as simulated, \
+            queued_log(config.log_name, trace=args.trace or config.trace_serial):
+        if simulated:
+            log.info('simulated C-863 on %s', simulated)
         return serve(config)

@@ -58,9 +58,9 @@ class DaemonEntry:
         import Pyro4
         proxy = Pyro4.Proxy(self.uri)
         if timeout is None:
-            proxy._pyroTimeout = self.default_timeout  # pylint: disable=protected-access
+            proxy._pyroTimeout = self.default_timeout
         elif timeout > 0:
-            proxy._pyroTimeout = timeout  # pylint: disable=protected-access
+            proxy._pyroTimeout = timeout
         return proxy
 
 

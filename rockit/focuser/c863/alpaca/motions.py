@@ -83,6 +83,6 @@ class Motions:
         """The command's code; an exception (a bug) is logged and becomes Failed."""
         try:
             return command()
-        except Exception:  # pylint: disable=broad-except
+        except Exception:
             log.exception('alpaca %s raised', name)
             return CommandStatus.Failed

@@ -33,7 +33,7 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 class _RequestHandler(WSGIRequestHandler):
     timeout = CONNECTION_TIMEOUT
 
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+    def log_message(self, format, *args):
         log.debug('Alpaca %s: ' + format, self.address_string(), *args)
 
 

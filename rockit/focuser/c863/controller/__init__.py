@@ -10,7 +10,7 @@ from .gcs_axis import GCSController
 from .interface import Controller, ControllerInfo, Snapshot
 from .native_axis import NativeController
 
-__all__ = ['Controller', 'ControllerInfo', 'Snapshot', 'GCSController', 'NativeController', 'make_controller']
+__all__ = ['Controller', 'ControllerInfo', 'GCSController', 'NativeController', 'Snapshot', 'make_controller']
 
 
 def make_controller(config) -> Controller:

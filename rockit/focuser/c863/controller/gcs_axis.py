@@ -90,7 +90,7 @@ class GCSController(PolledAxis):
         if not abs(steps) <= STEP_LIMIT:  # also refuses NaN and infinity
             raise GarbledReply('position', repr(position).encode(),
                                 f'{position} units is {steps} counts: no position a C-863 can have')
-        return int(round(steps))
+        return round(steps)
 
     def to_units(self, steps):
         return steps / self._counts_per_unit

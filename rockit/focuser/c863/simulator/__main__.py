@@ -7,6 +7,7 @@ answer on stdout ('ok', the state as JSON, or 'error: ...'), so a parent process
 for a fault to be in place.
 """
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -80,10 +81,8 @@ def parse_arguments(argv):
 
 def say(text):
     """One line on stdout, flushed; a parent that stopped listening is not our problem."""
-    try:
+    with contextlib.suppress(BrokenPipeError, ValueError):
         print(text, flush=True)
-    except (BrokenPipeError, ValueError):
-        pass
 
 
 def run_control_command(sim, line):

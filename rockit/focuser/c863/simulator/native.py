@@ -209,7 +209,6 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
         self._record(t, 'command', '\x01' + code)
         self.selected = code == self.board
         self._line.clear()
-        return None
 
     def _interrupt(self):
         """A new line begins: a compound command still waiting is abandoned [17]."""

@@ -35,7 +35,7 @@ class CommandError(Exception):
 
 
 def to_counts(mm):
-    return int(round(mm * COUNTS_PER_MM))
+    return round(mm * COUNTS_PER_MM)
 
 
 def to_mm(counts):
