@@ -22,8 +22,8 @@ import pytest
 
 from conftest import DAEMON_URI, ROOT, TEST_BAUD, daemon_for_module, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus
-from rockit.focuser.c863.controller import STOPPED_BY_COMMAND
-from rockit.focuser.c863.gcs import ERRORS, GCSPort, error_text
+from rockit.focuser.c863.gcs import GCSPort
+from rockit.focuser.c863.gcs_errors import ERRORS, STOPPED_BY_COMMAND, error_text
 from test_daemon import STEPS_PER_MM, in_background, motion_commands, start_long_move, wait_for_label
 
 EXPOSED_METHODS = {'report_status', 'initialize', 'move', 'home', 'stop', 'shutdown'}

@@ -125,7 +125,7 @@ def test_parameter_list_gives_hex_id_and_type_in_the_fourth_token(client):
 
 
 def test_multi_line_replies_can_start_with_a_nul(sim, client):
-    sim.gcs.nul_before_multiline = True
+    sim.firmware.nul_before_multiline = True
     assert client.ask(b'HLP?\n').startswith('\x00The following commands')
     assert client.ask(b'ERR?\n') == '0\n'
 
@@ -156,7 +156,7 @@ def test_power_on_state_is_servo_off_unreferenced_no_error(client):
 
 
 def test_limit_switch_bits_can_be_active_low(sim, client):
-    sim.gcs.limit_switches_active_low = True
+    sim.firmware.limit_switches_active_low = True
     assert client.ask(b'\x04') == '0x0005\n'  # like the manual's 0x9005 example: no switch hit
 
 
@@ -630,7 +630,7 @@ def test_power_cycle_forgets_reference_and_servo_but_not_where_the_carriage_is(h
 
 
 def test_reboot_is_deaf_for_a_while_then_at_power_on(sim, client):
-    sim.gcs.reboot_seconds = 0.3
+    sim.firmware.reboot_seconds = 0.3
     client.do('SVO 1 1')
     start = time.monotonic()
     client.send(b'RBT\n\x07')
