@@ -2,9 +2,9 @@
 
 On a telescope, rockit.common.log makes a network call per message. Here a stand-in
 rockit.common (testkit/slow_log.py), first on the daemon's import path, takes LOG_CALL seconds
-per message and appends each message to a file once its call is done. The daemon under test runs with it while it initializes, homes, moves and
-stops: status and stop answer in a fraction of one log call, and every message arrives, in
-order. The serial trace goes to the journal only.
+per message and appends each message to a file once its call is done. The daemon under test
+runs with it while it initializes, homes, moves and stops: status and stop answer in a fraction
+of one log call, and every message arrives, in order. The serial trace goes to the journal only.
 """
 import threading
 import time
