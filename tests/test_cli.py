@@ -20,12 +20,11 @@ import time
 
 import pytest
 
-from conftest import FOCUS_SCRIPT, ROOT, script_env, wait_until
+from conftest import FOCUS_SCRIPT, ROOT, TEST_DAEMON, script_env, wait_until
 from rockit.focuser.c863 import cli, display
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
-from testkit.addresses import claim_address
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % display.PROGRESS_BAR_WIDTH)
@@ -263,21 +262,21 @@ def test_a_good_config_is_read_without_the_schema_validator(daemon):
 def absent_daemon_config(tmp_path):
     """A config naming a daemon address on which nobody can listen while the test runs.
 
-    The port is claimed like every test daemon's (so no concurrent test run uses it) and bound
-    but not listening, so connecting to it is refused, exactly as when c863_focusd is not running.
+    It is the session's own address (claimed for this run, so no concurrent run uses it; no
+    daemon of this test runs on it), bound but not listening, so connecting to it is refused,
+    exactly as when c863_focusd is not running.
     """
     with open(ROOT / 'config' / 'test.json') as file:
         config = json.load(file)
-    with claim_address() as address:
-        entry = getattr(daemons, address.name)
-        with socket.socket() as blocker:
-            # SO_REUSEADDR: the last daemon on this port may have left connections in TIME_WAIT.
-            blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            blocker.bind((entry.host, entry.port))
-            config['daemon'] = address.name
-            path = tmp_path / 'absent.json'
-            path.write_text(json.dumps(config))
-            yield path, address.uri
+    entry = getattr(daemons, TEST_DAEMON)
+    with socket.socket() as blocker:
+        # SO_REUSEADDR: the last daemon on this port may have left connections in TIME_WAIT.
+        blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        blocker.bind((entry.host, entry.port))
+        config['daemon'] = TEST_DAEMON
+        path = tmp_path / 'absent.json'
+        path.write_text(json.dumps(config))
+        yield path, entry.uri
 
 
 @pytest.mark.parametrize('args', [('status',), ('json',), ('set', '100'), ('offset', '-100'), ('home',),
