@@ -6,6 +6,7 @@ simulator's pseudo-terminal with pyserial and serving real Pyro sockets.
 """
 import json
 import os
+import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,13 @@ from testkit.clients import CLIENTS  # noqa: E402
 from testkit.peer import Wire, raw_pty  # noqa: E402
 from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: E402,F401
 from testkit.waiting import wait_until  # noqa: E402,F401
+
+# A run started in the background by a non-interactive shell (`tests/soak-suite &`, some CI
+# runners) inherits SIGINT ignored and passes that on to every process it starts: focus would
+# never see the tests' Ctrl-C and would finish its move. A handler here is reset to the default
+# in each child, as a terminal's foreground job has it.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The address of every per-test daemon, claimed for the whole session (testkit/addresses.py).
 _SESSION_ADDRESS = claim_address()
