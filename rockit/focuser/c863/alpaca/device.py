@@ -14,6 +14,7 @@ initializes the daemon if nobody has (which never moves the motor); disconnectin
 that client and leaves the serial link open for rockit and the other clients. A client that
 connects from outside control_machines may read but every command it sends is refused.
 """
+import contextlib
 import datetime
 import logging
 import threading
@@ -206,10 +207,8 @@ class FocuserDevice:
         self._report(request)
         state = []
         for name, member in (('IsMoving', self.get_is_moving), ('Position', self.get_position)):
-            try:
+            with contextlib.suppress(AlpacaError):
                 state.append({'Name': name, 'Value': member(request)})
-            except AlpacaError:
-                pass
         now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
         state.append({'Name': 'TimeStamp', 'Value': now.isoformat(timespec='milliseconds') + 'Z'})
         return state
