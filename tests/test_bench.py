@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from conftest import ROOT
+from testkit.addresses import CLAIM_TIMEOUT
 
 BENCH = ROOT / 'bench'
 sys.path.insert(0, str(BENCH))
@@ -26,8 +27,9 @@ FIGURES = ('status_p99_1_client', 'status_p99_20_clients', 'stop_p99', 'move_end
 BAUD_RATES = (9600, 115200)
 EXIT_ALL_MET, EXIT_MISSED = 0, 3
 # A guard against a hung run, not a speed target: on a loaded two-core machine the quick run
-# (three rigs at two baud rates) has taken over two minutes.
-QUICK_RUN_TIMEOUT = 600
+# (three rigs at two baud rates) has taken over two minutes, and each rig may first wait for a
+# free daemon address while other runs hold all five (testkit/addresses.py).
+QUICK_RUN_TIMEOUT = 600 + 3 * CLAIM_TIMEOUT
 
 
 def is_number(value):

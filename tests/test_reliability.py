@@ -24,11 +24,15 @@ from conftest import DAEMON_URI, ROOT, TEST_BAUD, daemon_for_module, script_env,
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.gcs import GCSPort
 from rockit.focuser.c863.gcs_errors import ERRORS, STOPPED_BY_COMMAND, error_text
+from testkit.addresses import CLAIM_TIMEOUT
 from test_daemon import STEPS_PER_MM, in_background, motion_commands, start_long_move, wait_for_label
 
 EXPOSED_METHODS = {'report_status', 'initialize', 'move', 'home', 'stop', 'shutdown'}
 FOLLOWING_ERROR_CODES = (1024, -1024)
 PYRO_PORT = Pyro4.core.URI(DAEMON_URI).port
+# A guard against a hung bench/soak, not a speed target: it includes waiting for a free daemon
+# address (testkit/addresses.py CLAIM_TIMEOUT) while other runs on the machine hold all five.
+SHORT_SOAK_TIMEOUT = CLAIM_TIMEOUT + 300
 
 
 def truth(simulator):
@@ -514,7 +518,7 @@ def test_a_short_soak_loses_nothing(tmp_path):
     real daemon, every one answered as expected, the position right, the figures written."""
     figures_path = tmp_path / 'soak.json'
     result = subprocess.run([sys.executable, str(ROOT / 'bench' / 'soak'), '--commands', '10', '--seed', '6',
-                             '--json', str(figures_path)], capture_output=True, text=True, timeout=180,
+                             '--json', str(figures_path)], capture_output=True, text=True, timeout=SHORT_SOAK_TIMEOUT,
                             env=script_env(), cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(figures_path.read_text())
