@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 # Builds the four RPMs (server, client, python module, W1m data) from this working tree, with a
 # UTC timestamp as the version (the rockit convention), and installs by hand on a development
 # machine.

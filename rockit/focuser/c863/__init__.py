@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """rockit.focuser.c863: daemon and client for a PI C-863 Mercury focuser.
 
 Telescope software imports Config, CommandStatus and FocuserStatus from here.

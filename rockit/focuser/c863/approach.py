@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The approach plan: the legs of a move, so that every move ends travelling the same way.
 
 A focuser's gearhead, lead screw and drawtube have backlash: one step count reached from below

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The `focus` command: a person's (or a shell script's) handle on c863_focusd.
 
 Every command loads the config (to learn where the daemon listens), makes one or two Pyro calls

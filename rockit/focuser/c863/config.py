@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The focuser's JSON configuration (/etc/focusd/<name>.json): schema, checks and Config.
 
 The daemon and the focus command read the same file. A mistake in it must stop the daemon at

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Status and return codes shared by the daemon, the focus command and telescope software.
 
 The numbers are a contract: opsd, pipelined and the dashboards compare against them, so

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The focuser daemon's methods, as Pyro (and the Alpaca server) call them.
 
 Threads and who may touch what:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The daemon's log, written by a thread of its own so that logging never delays anything else.
 
 On a telescope, site.log (rockit.common.log) prints each message and then makes a synchronous

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the focus command prints: the status block, and live progress while the axis moves.
 
 Only the commands that print a report load this module (see cli.py), and it loads nothing

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What can go wrong between the daemon and the controller, in words that fit both command sets.
 
 The command sets (gcs.py, native.py) and the serial line raise these; the daemon reacts to the

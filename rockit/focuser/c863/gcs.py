@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """PI's GCS 2.0 command set spoken to one C-863 Mercury over a pyserial port.
 
 With serialline.py (the port itself, shared with the native command set) this is the only

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """PI's GCS error codes (what ERR? returns) and what each means for the daemon.
 
 See doc/gcs-c863.md for where the codes come from. Only this module interprets them: the rest

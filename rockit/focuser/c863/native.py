@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """PI's native Mercury command set (C-863.10 firmware) spoken to one controller over a pyserial port.
 
 Facts from PI's manual MS176E (Native Commands for Mercury Class Controllers, release 1.0.1),

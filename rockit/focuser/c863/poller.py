@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The poll thread: the one owner of the controller.
 
 It connects, polls at the idle or moving rate (fast around a move's predicted end), loses and

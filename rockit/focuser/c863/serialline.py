@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """One serial line to one controller: the part of the protocol layers that is not protocol.
 
 PI's two command sets for the C-863 (GCS 2.0 in gcs.py, the older native Mercury set in

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Serving the focuser: the hardened Pyro daemon, signals, the built-in simulator and main().
 
 daemon.py is the engine (the poll thread, the state, the methods); this module puts it on the

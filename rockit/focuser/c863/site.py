@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Where this focuser sits in the observatory: daemon names, machine addresses and the log.
 
 On telescope machines these come from rockit.common (installed from RPMs, not on PyPI), so a

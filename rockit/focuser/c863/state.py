@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the daemon knows about the focuser, the lock that guards it, and what users see of it.
 
 FocuserState holds the facts (the open controller, the last poll's snapshot, the link's

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The systemd notify protocol (sd_notify), for Type=notify readiness and the watchdog.
 
 It is one datagram to the socket named in $NOTIFY_SOCKET; outside systemd the variable is unset

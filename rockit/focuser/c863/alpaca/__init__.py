@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """ASCOM Alpaca for c863_focusd: the focuser as Alpaca device focuser/0, UDP discovery and the
 live setup pages, served beside Pyro when the config sets alpaca_port (doc/design.md section 3.3).
 

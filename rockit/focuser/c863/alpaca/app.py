@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The Falcon application: Alpaca device and management routes, and the setup pages.
 
 Routing, request parsing and JSON are Falcon's; the rules of Alpaca (protocol.py) and the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The focuser as Alpaca device focuser/0 (IFocuserV4): each member mapped onto the daemon.
 
 Reads (GET) answer from the daemon's cached report_status(), never the serial line. Commands

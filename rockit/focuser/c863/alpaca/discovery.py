@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Alpaca discovery: answers the 16-byte datagram `alpacadiscovery1` with {"AlpacaPort": N}.
 
 Clients broadcast it to UDP port 32227; only a socket bound to all IPv4 addresses (0.0.0.0)

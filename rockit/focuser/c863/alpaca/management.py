@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The Alpaca Management API v1: which API versions, what server, which devices.
 
 The UniqueID must stay the same across restarts, so that imaging programs keep recognising the

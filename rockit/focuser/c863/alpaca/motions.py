@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The daemon's blocking motion commands, run in the background for Alpaca and the setup page.
 
 FocuserDaemon.move() and home() return only when the motion has ended, but Alpaca's Move and

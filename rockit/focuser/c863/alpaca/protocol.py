@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What every Alpaca request and response carries (ASCOM Alpaca Device API v1).
 
 - Parameters: in the query string for GET, names case-insensitive; in an

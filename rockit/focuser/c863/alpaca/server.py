@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The Alpaca server's life cycle: a threaded WSGI server on alpaca_port and the discovery
 responder, started after the FocuserDaemon and stopped before it closes.
 

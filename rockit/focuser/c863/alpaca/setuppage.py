@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the setup pages show and do: the live state as JSON, and the controls.
 
 Imaging programs open /setup/v1/focuser/0/setup from their "settings" button. The page (static

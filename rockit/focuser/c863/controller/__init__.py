@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The focuser axis as the daemon sees it: integer steps, limits, home, move, stop, poll.
 
 interface.py says what the daemon may ask (the Controller protocol, ControllerInfo, Snapshot);

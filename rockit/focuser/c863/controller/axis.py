@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What both controllers share: the bookkeeping between polls, stops from another thread,
 and the time a move takes."""
 import math

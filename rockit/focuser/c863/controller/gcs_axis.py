@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A C-863.11/.12 axis driven with GCS 2.0 commands (gcs.py); see doc/gcs-c863.md.
 
 Steps are encoder counts: steps = physical position * 0xE / 0xF (the counts-per-unit

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the daemon may ask of a controller, whichever command set it speaks.
 
 The daemon drives the axis in integer steps (encoder counts) through this interface only;

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A C-863.10 axis driven with PI's native Mercury commands (native.py); see
 doc/mercury-native.md. Steps are the controller's own counts."""
 import logging

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A simulated PI C-863 Mercury on a real serial device, speaking either command set.
 
     axis.py         the stage and servo: physical position, limit switches, reference runs

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """python3 -m rockit.focuser.c863.simulator: a simulated C-863 on a pty or TCP port, speaking
 GCS 2.0 (default) or, with --protocol native, PI's older native Mercury commands.
 

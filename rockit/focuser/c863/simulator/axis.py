@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulated stage and its servo loop: where the carriage really is and how it moves.
 
 Nothing here knows a command set. The GCS and native interpreters (gcs.py, native.py) ask the

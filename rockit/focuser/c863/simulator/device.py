@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Simulator: a whole simulated C-863 (stage, firmware, serial port) with fault injection.
 
 The firmware speaks GCS 2.0 (protocol='gcs', C-863.11/.12) or PI's older native Mercury

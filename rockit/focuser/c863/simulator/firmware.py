@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What both simulated firmwares (GCS in gcs.py, native in native.py) do the same way.
 
 Both take the bytes of the wire one at a time with their arrival time, keep a line until its

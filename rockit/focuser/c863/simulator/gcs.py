@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """PI's GCS 2.0 command set as a C-863.11/.12 speaks it, interpreted on top of the simulated axis.
 
 The interpreter takes the bytes that arrive on the wire, one at a time with their arrival time,

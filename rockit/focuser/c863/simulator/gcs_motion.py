@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """GCS commands that move the axis: servo, referencing, motion, stops.
 
 Section numbers (§) refer to doc/gcs-c863.md.

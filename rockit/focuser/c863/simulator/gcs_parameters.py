@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """GCS commands that read and change parameters: VEL, ACC, DEC and SPA, with their checks.
 
 A changed parameter reaches the axis at once (its motion settings come from them).

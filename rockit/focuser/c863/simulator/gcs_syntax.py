@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """How a GCS line's words become values: the command tables, argument parsing, number format.
 
 Every parser raises Refused before anything has changed, which is what makes a GCS line

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The GCS firmware's two tables: the error codes it latches and the parameters it keeps.
 
 Section numbers (§) refer to doc/gcs-c863.md. Where the reference is unsure which code the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The wire between the simulated controller and its client: a pseudo-terminal or a TCP port.
 
 Protocol-free: bytes go in and out at the pace of a real serial line. Every byte costs 10 bit

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """PI's native Mercury command set, as a C-863 with native firmware (1.06 and later) speaks it,
 interpreted on top of the simulated axis.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Native Mercury commands that move the carriage: motion, find-edge, stops.
 
 Page numbers in brackets refer to PI's manual MS176E, summed up in doc/mercury-native.md.

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Native Mercury commands that set values and report them: settings and the T* reports.
 
 Set commands never reply; reports are strings that native.py ends in CR LF ETX. Page numbers

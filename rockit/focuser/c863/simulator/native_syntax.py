@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """How a native Mercury command's words become values: the command tables, counts, reports.
 
 Page numbers in brackets refer to PI's manual MS176E, summed up in doc/mercury-native.md.

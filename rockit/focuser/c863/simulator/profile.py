@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The motion maths of the simulated axis: a motion as a closed-form function of time.
 
 A Profile is made of pieces of constant acceleration, so the axis (axis.py) can be asked where

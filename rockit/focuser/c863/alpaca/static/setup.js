@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: GPL-3.0-only */
+/* Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE. */
 // The setup page: polls the daemon's state about once a second and sends the controls'
 // commands. Everything comes from this server; nothing from the internet.
 'use strict';
