@@ -8,21 +8,21 @@ import json
 import os
 import signal
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout's testkit/
 
-# pylint: disable=wrong-import-position
-from rockit.focuser.c863.constants import CommandStatus  # noqa: E402
-from rockit.focuser.c863.simulator import Simulator  # noqa: E402
-from testkit.addresses import claim_address  # noqa: E402
-from testkit.clients import CLIENTS  # noqa: E402
-from testkit.peer import Wire, raw_pty  # noqa: E402
-from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: E402,F401
-from testkit.waiting import wait_until  # noqa: E402,F401
+# DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, script_env and wait_until are imported for the test modules too.
+from rockit.focuser.c863.constants import CommandStatus
+from rockit.focuser.c863.simulator import Simulator
+from testkit.addresses import claim_address
+from testkit.clients import CLIENTS
+from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: F401
+from testkit.peer import Wire, raw_pty
+from testkit.waiting import wait_until  # noqa: F401
 
 # A run started in the background by a non-interactive shell (`tests/soak-suite &`, some CI
 # runners) inherits SIGINT ignored and passes that on to every process it starts: focus would
@@ -234,10 +234,8 @@ def pty_pair():
     master, slave = raw_pty()
     yield master, slave
     for fd in (master, slave):
-        try:
+        with suppress(OSError):  # already closed by an unplug test
             os.close(fd)
-        except OSError:
-            pass  # already closed by an unplug test
 
 
 @pytest.fixture
