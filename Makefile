@@ -7,8 +7,9 @@
 #   make                   the four .noarch.rpm files into RPMDIR (default: this directory)
 #   make install           install on this machine (DESTDIR=<dir> to stage it elsewhere)
 #   make clean             remove the build directory and the RPMs built here
-#   make test              install what the tests need and run the whole test suite
+#   make test              install what the tests need, lint, and run the whole test suite
 #                          (PYTHON=python3.9 to run it on another interpreter)
+#   make lint              ruff over the whole tree (its rules and exceptions: ruff.toml)
 #   make simulate          install what the daemon needs and run it on the built-in simulator
 #
 # BUILDDIR (default build/) holds the private rpmbuild tree; `make BUILDDIR=/tmp/x RPMDIR=/tmp/y`
@@ -34,7 +35,7 @@ STAGE = $(abspath $(BUILDDIR))/python/$(NAME)-$(VERSION)
 # so it would reject the spec's BuildRequires. Only there is rpmbuild told not to check them.
 RPM_NODEPS := $(shell rpm -q --quiet --whatprovides python3 2> /dev/null || echo --nodeps)
 
-.PHONY: all rpms check-rpmbuild install clean test test-deps simulate
+.PHONY: all rpms check-rpmbuild install clean test test-deps lint simulate
 
 all: rpms
 
@@ -94,8 +95,11 @@ clean:
 # python3 that the spec builds with (pip, setuptools, wheel), systemd's tools (systemd-analyze,
 # systemd-sysusers) and rpmlint: as root they are installed from the distribution when missing;
 # otherwise we say what to install.
-test: test-deps
+test: lint
 	$(PYTHON) -m pytest
+
+lint: test-deps
+	$(PYTHON) -m ruff check .
 
 HAVE_PACKAGING_TOOLS = command -v rpmbuild && command -v systemd-analyze && \
     command -v systemd-sysusers && command -v rpmlint && /usr/bin/python3 -c 'import setuptools, wheel, pip'

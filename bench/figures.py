@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The figures of doc/design.md section 6, each measured on a Rig (harness.py).
 
 Latencies come from timestamps, never from sleeps: a Pyro call is timed by the caller's clock,
@@ -19,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import List, Optional
+from typing import Optional
 
 from harness import (DAEMON_CONFIG, FOCUS_SCRIPT, ROOT, CommandStatus, byte_time, percentile,
                      proxy, script_env, wait_until)
@@ -48,7 +50,7 @@ class Figure:
     floor_note: str
     samples: int
     note: str = ''
-    problems: List[str] = field(default_factory=list)  # wrong results seen while measuring
+    problems: list[str] = field(default_factory=list)  # wrong results seen while measuring
 
     @property
     def name(self):
@@ -166,7 +168,7 @@ def stop_latency(rig, stops, rng):
     with ThreadPoolExecutor(1) as mover, proxy(rig.uri) as daemon:
         for _ in range(stops):
             move = mover.submit(rig.call, 'move', _farther_end(rig.status()['current_steps']), False)
-            wait_until(lambda: rig.simulator.state()['moving'] or move.done(), 10, 'the move did not start')
+            wait_until(lambda move=move: rig.simulator.state()['moving'] or move.done(), 10, 'the move did not start')
             started = time.monotonic()
             time.sleep(rng.uniform(0.0, DAEMON_CONFIG['moving_loop_delay']))  # the stop's phase, not a synchronisation
             called = time.monotonic()
@@ -312,7 +314,7 @@ def _idle_sample(rig):
 
 def alpaca_figures(rig, sizes):
     """The Alpaca server's figures (alpaca_figures.py), imported here to keep this file's own."""
-    import alpaca_figures  # pylint: disable=import-outside-toplevel
+    import alpaca_figures
     rig.wait_for_idle()
     return [alpaca_figures.get_position(rig, sizes['status_calls']),
             alpaca_figures.move_to_is_moving(rig, sizes['moves'])]

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The bench rig: a simulated C-863 in this process and the real c863_focusd process on it.
 
 The rig is what an observatory has, minus the hardware: the daemon is the real script in its
@@ -15,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# pylint: disable=wrong-import-position
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus  # noqa: E402
 from rockit.focuser.c863.simulator import Simulator  # noqa: E402
 from testkit import slow_log  # noqa: E402
@@ -63,7 +64,7 @@ def percentile(values, fraction):
 def proxy(uri, timeout=5.0):
     """A Pyro proxy to the daemon, connected now so that the first call pays no connect."""
     connected = connect(uri, timeout)
-    connected._pyroBind()  # pylint: disable=protected-access
+    connected._pyroBind()
     return connected
 
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A telescope-software client polling report_status() at a fixed rate, as pipelined does.
 
 Run in a thread (poll_status) or as a process of its own
@@ -21,8 +23,8 @@ def poll_status(uri, start, duration, rate, phase):
     """
     period = 1.0 / rate
     daemon = Pyro4.Proxy(uri)
-    daemon._pyroTimeout = 5  # pylint: disable=protected-access
-    daemon._pyroBind()  # pylint: disable=protected-access
+    daemon._pyroTimeout = 5
+    daemon._pyroBind()
     latencies = []
     slot = start + phase * period
     with daemon:

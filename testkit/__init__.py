@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the tests (tests/), the benchmarks (bench/run) and the soak (bench/soak) share: one way
 to wait on a condition, to claim a daemon address, to launch the real c863_focusd, and to play a
 controller on the far end of a pseudo-terminal.

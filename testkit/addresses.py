@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Claiming a Pyro address for a daemon under test, so that concurrent runs never meet.
 
 The bundled site table (rockit/focuser/c863/site.py) names five localhost test daemons on ports
@@ -47,7 +49,7 @@ def _lock_path(port):
 def _try_claim(order):
     for name in order:
         entry = getattr(daemons, name)
-        lock_file = open(_lock_path(entry.port), 'w')  # pylint: disable=consider-using-with
+        lock_file = open(_lock_path(entry.port), 'w')
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             with socket.socket() as probe:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Byte-level clients of a simulated (or real) C-863, one per command set, as the tests drive it.
 
 Each opens the device exclusively (as the daemon does), writes raw requests and cuts what comes

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The real c863_focusd in its own process, as the tests, bench/run and bench/soak start it.
 
 The daemon is the checkout's script, run by this interpreter with the checkout first on the
@@ -37,7 +39,7 @@ def script_env(**extra):
 def connect(uri, timeout=5.0):
     """A Pyro proxy to a daemon with a call timeout (seconds); connects on first use."""
     proxy = Pyro4.Proxy(uri)
-    proxy._pyroTimeout = timeout  # pylint: disable=protected-access
+    proxy._pyroTimeout = timeout
     return proxy
 
 
@@ -57,7 +59,7 @@ class DaemonProcess:
         self.simulator = simulator
         self.uri = getattr(daemons, json.loads(Path(config_path).read_text())['daemon']).uri
         with open(self.log_path, 'wb') as log_file:
-            self.process = subprocess.Popen(  # pylint: disable=consider-using-with
+            self.process = subprocess.Popen(
                 [*wrapper, sys.executable, str(DAEMON_SCRIPT), self.config_path], stdout=log_file,
                 stderr=subprocess.STDOUT, env=script_env(**(env or {})), cwd=ROOT)
         try:

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The controller's end of a serial line, played by a test against a protocol layer.
 
 Two transports, one script format: a list of (request the host must send, reply bytes or None

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """An in-memory serial port for byte-exact protocol tests: `expected://<name>` in pyserial.
 
 A test lists the exchanges it expects, as data (the style of PyMeasure's expected_protocol):

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A stand-in rockit.common whose observatory log is slow, for the daemon under test or bench.
 
 On a telescope, rockit.common.log makes a network call per message. install() writes a package

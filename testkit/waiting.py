@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Waiting on a condition with a deadline: the one way the tests and bench synchronise.
 
 A sleep is never a synchronisation; a poll of the very thing the test is about, with a

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the Alpaca tests share: a real daemon serving Alpaca, clients, and raw HTTP.
 
 The daemon is the real c863_focusd (conftest's fixtures) with alpaca_port set. Its port is the

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Fixtures shared by the end-to-end tests: a simulated C-863 on a real pty, and the real daemon.
 
 The simulator runs in the test process (so tests can inject faults and read its event log);

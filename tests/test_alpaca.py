@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The ASCOM Alpaca server of c863_focusd, end to end: the real daemon on the simulator, driven
 by alpyca (ASCOM's Python Alpaca client) and by raw HTTP where the protocol itself is tested.
 
@@ -104,7 +106,7 @@ def test_device_members_need_a_connected_client(alpaca_daemon):
     device = Focuser(ADDRESS, 0)
     assert device.Connected is False
     with pytest.raises(NotConnectedException):
-        device.Position  # pylint: disable=pointless-statement
+        device.Position
     assert error(put('move', Position=1000))[0] == NOT_CONNECTED
     device.Connected = True
     assert device.Position == alpaca_daemon.status()['current_steps']
@@ -160,7 +162,7 @@ def test_a_daemon_shut_down_over_pyro_shows_as_disconnected(focuser, alpaca_daem
     assert alpaca_daemon.call('shutdown') == 0
     assert focuser.Connected is False
     with pytest.raises(NotConnectedException, match='offline'):
-        focuser.Position  # pylint: disable=pointless-statement
+        focuser.Position
     focuser.Connected = True  # connecting again initializes it again
     assert focuser.Position == alpaca_daemon.status()['current_steps']
 
@@ -224,7 +226,7 @@ def test_with_the_serial_link_down_moves_are_invalid_and_position_unknown(focuse
     with pytest.raises(InvalidOperationException, match='serial link lost'):
         focuser.Move(1000)
     with pytest.raises(InvalidOperationException, match='serial link lost'):
-        focuser.Position  # pylint: disable=pointless-statement
+        focuser.Position
     assert focuser.Connected is True  # the daemon keeps retrying; the client stays connected
     alpaca_daemon.simulator.replug()
     alpaca_daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Idle)
@@ -236,7 +238,7 @@ def test_home_action_runs_the_reference_run_and_halt_stops_it(daemon_factory, ma
     daemon = daemon_factory(simulator=make_simulator(**SLOW_STAGE), **ALPACA)
     device = connected_focuser()
     with pytest.raises(InvalidOperationException, match='position unknown'):
-        device.Position  # pylint: disable=pointless-statement
+        device.Position
 
     assert device.Action('home', '') == ''
     assert device.IsMoving is True
@@ -260,7 +262,7 @@ def test_step_size_is_in_micrometres_where_the_controller_has_units(focuser, pro
         assert focuser.StepSize == pytest.approx(0.1)  # the simulated stage: 10000 counts per mm
     else:
         with pytest.raises(NotImplementedException, match='step size unknown'):
-            focuser.StepSize  # pylint: disable=pointless-statement
+            focuser.StepSize
 
 
 def test_unsupported_members_are_not_implemented(focuser):

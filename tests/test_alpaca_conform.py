@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """ConformU's focuser checks (ASCOMInitiative/ConformU, FocuserTester.cs and the common-member
 checks of its device tester base class), encoded as tests, since ConformU itself is a .NET
 program that is not available here. Each test names the ConformU check it stands for.
@@ -83,14 +85,14 @@ def test_properties_conform(focuser, protocol):
         assert focuser.StepSize > 0
     else:
         with pytest.raises(NotImplementedException):  # optional
-            focuser.StepSize  # pylint: disable=pointless-statement
+            focuser.StepSize
     assert focuser.TempCompAvailable is False
     assert focuser.TempComp is False, 'TempComp is True when TempCompAvailable is False'
     with pytest.raises(NotImplementedException):  # must not be implemented without TempCompAvailable
         focuser.TempComp = True
     focuser.TempComp = False  # ConformU restores the original setting; that must be accepted
     with pytest.raises(NotImplementedException):  # optional
-        focuser.Temperature  # pylint: disable=pointless-statement
+        focuser.Temperature
 
 
 # ---- focuser methods ------------------------------------------------------------------------------

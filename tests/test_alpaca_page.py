@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The Alpaca setup page in a real headless browser (Debian's chromium and chromium-driver,
 driven with selenium), on the real daemon: it shows the live state and its controls work.
 """

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Approach direction (approach_steps): every move ends travelling the same way, so that a focus
 position reached from either side is the same one despite backlash.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The benchmark harness works: `bench/run --quick` produces every figure with a number and a unit.
 
 No timing is asserted here (the machine is shared and noisy); the figures themselves are read
@@ -18,7 +20,6 @@ from testkit.addresses import CLAIM_TIMEOUT
 BENCH = ROOT / 'bench'
 sys.path.insert(0, str(BENCH))
 
-# pylint: disable=wrong-import-position
 from harness import percentile  # noqa: E402
 
 FIGURES = ('status_p99_1_client', 'status_p99_20_clients', 'stop_p99', 'move_end_median',

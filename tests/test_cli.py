@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The focus command, run as a user runs it: a real subprocess against the real daemon.
 
 The daemon (conftest) is the real c863_focusd process on a simulated C-863 behind a real
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import termios
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +30,7 @@ from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
-PROGRESS_BAR = re.compile(r'\[[#-]{%d}\]' % display.PROGRESS_BAR_WIDTH)
+PROGRESS_BAR = re.compile(rf'\[[#-]{{{display.PROGRESS_BAR_WIDTH}}}\]')
 # Commands the simulator sees only when something asks the axis to move, home or stop: the
 # mnemonic followed by its arguments or the line's end, never by '?' (the daemon's polls ask
 # `POS? 1`, `SVO? 1` and `FRF? 1` at any time).
@@ -226,7 +229,7 @@ def test_several_configs_are_not_guessed_between(tmp_path):
 def test_the_only_config_in_the_directory_is_used(daemon, tmp_path):
     config_dir = tmp_path / 'focusd'
     config_dir.mkdir()
-    (config_dir / 'telescope.json').write_text(open(daemon.config_path).read())
+    (config_dir / 'telescope.json').write_text(Path(daemon.config_path).read_text())
     (config_dir / 'notes.txt').write_text('not a config')
     result = focus_with_config_dir(config_dir, 'json')
     assert result.returncode == 0, result.stderr

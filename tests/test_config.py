@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The config file (config.py) and the rockit.common stand-in (site.py), as a user meets them.
 
 Every bad file must give one line naming the file, the key and the problem; names must resolve
@@ -200,7 +202,8 @@ def test_top_level_must_be_an_object(write):
 
 
 def test_a_key_written_twice_is_refused(write):
-    error = config_error(write(DOCUMENTED_EXAMPLE.replace('"serial_baud": 9600', '"serial_baud": 9600, "serial_baud": 19200')))
+    twice = DOCUMENTED_EXAMPLE.replace('"serial_baud": 9600', '"serial_baud": 9600, "serial_baud": 19200')
+    error = config_error(write(twice))
     assert (error.key, error.problem) == ('serial_baud', "key 'serial_baud' appears more than once")
 
 
@@ -229,7 +232,8 @@ BAD_VALUES = [
     ({'move_timeout': None}, 'move_timeout', 'move_timeout: expected a number, got null'),
     ({'serial_timeout': 0}, 'serial_timeout', 'serial_timeout: 0 is out of range: must be more than 0 and at most 10'),
     ({'serial_timeout': -1}, 'serial_timeout', '-1 is out of range'),
-    ({'move_timeout': 1e6}, 'move_timeout', 'move_timeout: 1000000.0 is out of range: must be more than 0 and at most 3600'),
+    ({'move_timeout': 1e6}, 'move_timeout',
+     'move_timeout: 1000000.0 is out of range: must be more than 0 and at most 3600'),
     ({'moving_loop_delay': 0}, 'moving_loop_delay', 'must be at least 0.01 and at most 10'),
     ({'idle_loop_delay': 120}, 'idle_loop_delay', 'idle_loop_delay: 120 is out of range'),
     ({'home_timeout': 0}, 'home_timeout', 'home_timeout: 0 is out of range'),
@@ -253,7 +257,8 @@ BAD_VALUES = [
      'nominal_focus_position: 10000001 is outside min_position..max_position (0..10000000)'),
     ({'min_position': 9001}, 'nominal_focus_position', '9000 is outside'),
     ({'reference_mode': 'frf'}, 'reference_mode', 'reference_mode: "frf" is not one of "FRF", "FNL", "FPL"'),
-    ({'controller_address': 0}, 'controller_address', 'controller_address: 0 is out of range: must be at least 1 and at most 16'),
+    ({'controller_address': 0}, 'controller_address',
+     'controller_address: 0 is out of range: must be at least 1 and at most 16'),
     ({'controller_address': 17}, 'controller_address', '17 is out of range'),
     ({'protocol': 'GCS'}, 'protocol', 'protocol: "GCS" is not one of "gcs", "native"'),
     ({'protocol': 'mercury'}, 'protocol', '"mercury" is not one of'),

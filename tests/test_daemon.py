@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """End-to-end tests of c863_focusd: the real daemon process, real Pyro sockets, and a simulated
 C-863 on a real pseudo-terminal. Each test checks what a user or telescope script would see.
 """
@@ -34,7 +36,7 @@ def in_background(function, *args):
     def run():
         try:
             result.append(function(*args))
-        except Exception as e:  # pylint: disable=broad-except
+        except Exception as e:
             result.append(e)
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -280,7 +282,7 @@ def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, mak
 
 @BOTH_PROTOCOLS
 def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
-    thread, result = start_long_move(ready_daemon, past_mm=14)
+    thread, _ = start_long_move(ready_daemon, past_mm=14)
     ready_daemon.call('stop')
     thread.join(10)
     stopped_at = wait_for_label(ready_daemon, 'IDLE')['current_steps']
@@ -327,9 +329,9 @@ def test_status_is_open_to_everyone(daemon_factory):
 def test_only_exposed_methods_are_callable(idle_daemon):
     with idle_daemon.proxy() as proxy:
         with pytest.raises(AttributeError):
-            proxy._move(1000, True)  # pylint: disable=protected-access
+            proxy._move(1000, True)
         with pytest.raises((AttributeError, Pyro4.errors.PyroError)):
-            proxy._stop_motion('x')  # pylint: disable=protected-access
+            proxy._stop_motion('x')
 
 
 # ---- shutdown ------------------------------------------------------------------------------

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The GCS 2.0 protocol layer, byte for byte, against a controller played by the test.
 
 Exchanges that are only about bytes are data, (request, reply) pairs, run on an in-memory line

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The protocol layer driving the simulated C-863 through a real pty, at 9600 and 115200 baud.
 
 This is the session a GCS client has with a real controller: identify, servo on, reference,

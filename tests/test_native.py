@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The native Mercury protocol layer (native.py), byte for byte, against a controller played by
 the test.
 
@@ -335,7 +337,7 @@ def test_connect_checks_the_selected_board_answers(device, wire):
     """Device number 3 is board 2 [8]; TB tells which board answers [9]."""
     controller = NativeController(device, 9600, 0.5, address=3)
     with play(wire, (b'\x012', None), (b'TB\r', report('B:1'))):
-        with pytest.raises(NotSupported, match='board 1 answered .* after selecting board 2'):
+        with pytest.raises(NotSupported, match=r'board 1 answered .* after selecting board 2'):
             controller.connect()
 
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """A slow observatory log slows nothing else, and loses nothing.
 
 On a telescope, rockit.common.log makes a network call per message. Here a stand-in

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """What the telescopes install: the four RPMs, the systemd unit and the udev rule.
 
 The RPMs are built from this working tree with the Makefile, as `make` does on a fresh clone,
@@ -375,7 +377,7 @@ def test_make_install_stages_scripts_unit_completion_and_module(tmp_path):
     for script in ('usr/bin/c863_focusd', 'usr/bin/focus'):
         assert os.access(stage / script, os.X_OK), script
     for installed, source in VERBATIM.items():
-        if source != 'config/onemetre.json' and source != '10-onemetre-redfocuser.rules':
+        if source not in ('config/onemetre.json', '10-onemetre-redfocuser.rules'):
             assert (stage / installed.lstrip('/')).read_bytes() == (REPO / source).read_bytes()
     assert (stage / 'etc/focusd').is_dir()
     installed = list(stage.rglob('rockit/focuser/c863/__init__.py'))
@@ -402,3 +404,18 @@ def test_make_clean_removes_only_what_make_built(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not build.exists()
     assert [path.name for path in rpms.iterdir()] == [someone_elses.name]
+
+
+SOURCE_SUFFIXES = ('.py', '.js', '.css', '.html')
+
+
+def test_every_source_file_carries_the_licence_the_packages_declare():
+    tracked = subprocess.run(['git', 'ls-files'], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
+    sources = [name for name in tracked
+               if name.endswith(SOURCE_SUFFIXES) or (REPO / name).read_bytes().startswith(b'#!')]
+    assert len(sources) > 50
+    unlicensed = [name for name in sources if 'SPDX-License-Identifier: GPL-3.0-only' not in (REPO / name).read_text()]
+    assert unlicensed == []
+    metadata = ConfigParser()
+    metadata.read(REPO / 'setup.cfg')
+    assert metadata['metadata']['license'] == 'GPL-3.0-only'

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The daemon as the unit runs it: an unprivileged system user whose only extra right is the
 serial port's group (dialout on the telescopes, from the sysusers.d file and the udev rule).
 
@@ -65,14 +67,14 @@ def accounts():
         run_as_root('useradd', '--system', '--user-group', '--no-create-home', '--home-dir', '/',
                     '--shell', '/usr/sbin/nologin', user)
         try:
-            import grp  # pylint: disable=import-outside-toplevel
-            import pwd  # pylint: disable=import-outside-toplevel
+            import grp
+            import pwd
             entry = pwd.getpwnam(user)
             yield Accounts(user, entry.pw_uid, entry.pw_gid, device_group,
                            grp.getgrnam(device_group).gr_gid)
         finally:
             run_as_root('userdel', user)
-            if subprocess.run(['getent', 'group', user], capture_output=True).returncode == 0:
+            if subprocess.run(['getent', 'group', user], capture_output=True, check=False).returncode == 0:
                 run_as_root('groupdel', user)
     finally:
         run_as_root('groupdel', device_group)

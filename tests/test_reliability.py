@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Reliability and security of c863_focusd: faults, load and hostile clients, end to end.
 
 test_daemon.py covers each fault once in the simplest state (mostly idle). This file drives the
@@ -283,7 +285,7 @@ def test_many_status_callers_and_racing_motion_commands(ready_daemon):
             while not done.is_set():
                 try:
                     seen.append(proxy.report_status()['status_label'])
-                except Exception as e:  # pylint: disable=broad-except
+                except Exception as e:
                     seen.append(e)
                     return
                 done.wait(0.02)  # pacing, not synchronisation
@@ -294,7 +296,7 @@ def test_many_status_callers_and_racing_motion_commands(ready_daemon):
 
     def race(target):
         with ready_daemon.proxy(timeout=60) as proxy:
-            proxy._pyroBind()  # pylint: disable=protected-access
+            proxy._pyroBind()
             start_together.wait()
             results.append((proxy.move(target, False), target))
 
@@ -336,12 +338,12 @@ def test_a_client_using_pickle_is_refused_and_nothing_is_unpickled(daemon, tmp_p
             return (open, (str(marker), 'w'))
 
     with daemon.proxy() as proxy:
-        proxy._pyroSerializer = 'pickle'  # pylint: disable=protected-access
+        proxy._pyroSerializer = 'pickle'
         with pytest.raises(Pyro4.errors.CommunicationError, match='serializer that is not accepted'):
             proxy.move(Payload())
     with daemon.proxy() as proxy:
-        proxy._pyroBind()  # pylint: disable=protected-access
-        proxy._pyroSerializer = 'pickle'  # pylint: disable=protected-access
+        proxy._pyroBind()
+        proxy._pyroSerializer = 'pickle'
         with pytest.raises(Pyro4.errors.SerializeError, match='serializer that is not accepted'):
             proxy.move(Payload())
     assert not marker.exists()
@@ -354,17 +356,17 @@ NOT_EXPOSED = ['close', 'start', '_command', '_move', '_stop_motion', '_config',
 
 def test_only_the_exposed_methods_are_reachable(ready_daemon):
     with ready_daemon.proxy() as proxy:
-        proxy._pyroBind()  # pylint: disable=protected-access
-        assert proxy._pyroMethods == EXPOSED_METHODS  # pylint: disable=protected-access
-        assert proxy._pyroAttrs == set()  # pylint: disable=protected-access
+        proxy._pyroBind()
+        assert proxy._pyroMethods == EXPOSED_METHODS
+        assert proxy._pyroAttrs == set()
         for name in NOT_EXPOSED:
             with pytest.raises(AttributeError, match='attempt to access'):
-                proxy._pyroInvoke(name, (), {})  # pylint: disable=protected-access
+                proxy._pyroInvoke(name, (), {})
         # Pyro's own attribute messages, aimed at the daemon's state.
         for message, args in [('__getattr__', ('_config',)), ('__getattr__', ('__dict__',)),
                               ('__setattr__', ('_wanted', False)), ('__setattr__', ('move', None))]:
             with pytest.raises(AttributeError):
-                proxy._pyroInvoke(message, args, {})  # pylint: disable=protected-access
+                proxy._pyroInvoke(message, args, {})
     # close() and start() are public Python methods: reaching them would stop the focuser.
     assert assert_healthy(ready_daemon)['current_steps'] == 125000
     assert ready_daemon.call('move', 1000) == CommandStatus.Succeeded
@@ -434,7 +436,7 @@ def test_when_every_pyro_worker_is_held_new_clients_are_refused_at_once_then_ser
     a new client is refused at once with Pyro's message (it does not hang), clients already
     connected are still served, and new clients are served as soon as connections close."""
     with ready_daemon.proxy(timeout=1) as held:
-        held._pyroBind()  # pylint: disable=protected-access
+        held._pyroBind()
         idle = [socket.create_connection(('127.0.0.1', PYRO_PORT)) for _ in range(POOL_SIZE - 1)]
         try:
             refusal = wait_until(lambda: 'no free workers' in str(new_client_status(ready_daemon)), 10,

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulated C-863, driven as a client drives a real one: bytes through a real pty.
 
 Every test talks GCS through pyserial on sim.device (opened exclusively, like the daemon) and

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulated stage's motion model, without the wire: the numbers behind "moves like a
 real focuser" (the end-to-end behaviour is in test_simulator.py)."""
 import math

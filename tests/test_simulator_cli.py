@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulator's command line, run as a real process: what a person or the daemon's
 --simulate sees. A client drives the printed device with pyserial; faults go in on stdin."""
 import glob
@@ -24,7 +26,7 @@ def oldest_supported_python():
         os.path.expanduser('~/.pyenv/versions/3.9*/bin/python3.9')))
     for path in filter(None, candidates):
         check = subprocess.run([path, '-c', 'import sys; assert sys.version_info[:2] == (3, 9)'],
-                               capture_output=True)
+                               capture_output=True, check=False)
         if check.returncode == 0:
             return [path]
     return []

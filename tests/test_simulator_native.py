@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulated C-863 in native mode (--protocol native), driven byte by byte through a real pty
 the way the existing rockit daemon drives the W1m's C-863.10: select board 0 with ctrl-A '0',
 MN, DP350, FE2, poll '\\', DH, MA..., tell position with "'", stop with '!', reset with RT.
@@ -192,7 +194,6 @@ def test_find_edge_direction(homed, start_mm, mode, found):
 
 
 def test_find_edge_does_not_change_the_count_dh_does(homed):
-    sim = homed.sim
     homed.send(b'MA-30000\r')
     homed.wait_still()
     homed.send(b'DH7\r')

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """No stop is lost: a stop that arrives while a move or a reference run waits to start prevents
 it, and stops that race a lost link come back as codes, never as exceptions.
 
