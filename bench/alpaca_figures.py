@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-only
 # Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
-"""The Alpaca figures of DESIGN.md section 6, measured over plain HTTP (urllib) on a Rig.
+"""The Alpaca figures of doc/design.md section 6, measured over plain HTTP (urllib) on a Rig.
 
 - Alpaca GET Position p99: a connected client reading Position back to back; its floor is a
   GET of a static route on the same server (/management/apiversions: Falcon and the HTTP
