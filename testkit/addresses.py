@@ -2,11 +2,12 @@
 # Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """Claiming a Pyro address for a daemon under test, so that concurrent runs never meet.
 
-The bundled site table (rockit/focuser/c863/site.py) names five localhost test daemons on ports
-9000-9004. Test runs, bench/run and bench/soak on one machine each claim one with an exclusive
-lock file per port (released when the claim is closed or the process dies) and skip ports
-another program already listens on, so one run never talks to another run's daemon. A run that
-finds all five taken waits for one (several engineers' runs share a machine).
+The bundled site table (rockit/focuser/c863/site.py) names 24 localhost test daemons on
+ports 9000-9023 (rockit.common, where installed, names the first five). Test runs (each parallel
+worker of one), bench/run and bench/soak on one machine each claim one with an exclusive lock
+file per port (released when the claim is closed or the process dies) and skip ports another
+program already listens on, so one run never talks to another run's daemon. A run that finds
+them all taken waits for one (several engineers' runs share a machine).
 """
 import fcntl
 import os
@@ -17,8 +18,8 @@ from rockit.focuser.c863.site import daemons
 
 from .waiting import wait_until
 
-TEST_DAEMONS = ('localhost_test', 'localhost_test2', 'localhost_test3', 'localhost_test4', 'localhost_test5')
-CLAIM_TIMEOUT = 600  # seconds to wait for a free address while other runs hold all five
+TEST_DAEMONS = tuple(name for name in vars(daemons) if name.startswith('localhost_test'))
+CLAIM_TIMEOUT = 600  # seconds to wait for a free address while other runs hold them all
 ALPACA_PORT_OFFSET = 2000  # a test daemon's Alpaca server listens on its Pyro port + this
 
 

@@ -125,6 +125,16 @@ class DaemonProcess:
     def output(self):
         return self.log_path.read_text(errors='replace') if self.log_path.exists() else ''
 
+    def wait_for_output(self, text, count=1, timeout=10.0):
+        """The daemon's output once it holds text at least count times. Log lines reach it
+        through the daemon's log queue (daemonlog.py), a moment after the call or the state
+        they describe: a test that reads the output at once may miss the last line."""
+        try:
+            return wait_until(lambda: (output := self.output()).count(text) >= count and output, timeout,
+                              f'c863_focusd to log {text!r} {count} time(s)', interval=0.02)
+        except WaitTimeout as error:
+            raise WaitTimeout(f'{error}; it logged:\n{self.output()}') from None
+
     def stop(self):
         """SIGTERM (SIGKILL if it does not exit in time); returns the exit status."""
         if self.process.poll() is None:

@@ -26,6 +26,10 @@ from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, scr
 from testkit.peer import Wire, raw_pty
 from testkit.waiting import wait_until  # noqa: F401
 
+# The Alpaca tests' helpers assert: rewritten for pytest's detailed messages, which works only
+# if registered before the first test module imports them.
+pytest.register_assert_rewrite('alpaca_support')
+
 # A run started in the background by a non-interactive shell (`tests/soak-suite &`, some CI
 # runners) inherits SIGINT ignored and passes that on to every process it starts: focus would
 # never see the tests' Ctrl-C and would finish its move. A handler here is reset to the default

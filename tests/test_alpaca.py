@@ -15,12 +15,11 @@ import requests
 from alpaca.exceptions import InvalidOperationException, NotConnectedException, NotImplementedException
 from alpaca.focuser import Focuser
 
-pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
-from alpaca_support import (  # noqa: E402
+from alpaca_support import (
     ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, SLOW_STAGE, connect_raw, connected_focuser,
     discovery_port, error, get, put, value, wait_until_still)
-from conftest import wait_until  # noqa: E402
-from rockit.focuser.c863.constants import FocuserStatus  # noqa: E402
+from conftest import wait_until
+from rockit.focuser.c863.constants import FocuserStatus
 
 pytest_plugins = ['alpaca_support']  # its fixtures: alpaca_daemon, focuser, slow_focuser...
 
@@ -68,7 +67,7 @@ def test_a_busy_discovery_port_leaves_http_serving_and_says_so(start_alpaca_daem
         busy = holder.getsockname()[1]
         daemon = start_alpaca_daemon(env={'C863_FOCUSD_ALPACA_DISCOVERY_PORT': str(busy)})
         assert management('apiversions') == [1]
-    assert f'Alpaca discovery is off: UDP port {busy} cannot be had' in daemon.output()
+    daemon.wait_for_output(f'Alpaca discovery is off: UDP port {busy} cannot be had')
 
 
 def test_a_busy_alpaca_port_leaves_pyro_serving_and_says_so(start_alpaca_daemon):
@@ -78,7 +77,7 @@ def test_a_busy_alpaca_port_leaves_pyro_serving_and_says_so(start_alpaca_daemon)
         holder.listen()
         daemon = start_alpaca_daemon()
         assert daemon.status()['status'] == FocuserStatus.Idle
-    assert f'cannot serve Alpaca on 127.0.0.1:{ALPACA_PORT}' in daemon.output()
+    daemon.wait_for_output(f'cannot serve Alpaca on 127.0.0.1:{ALPACA_PORT}')
 
 
 def test_stopping_the_daemon_stops_the_alpaca_server(alpaca_daemon):

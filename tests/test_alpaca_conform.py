@@ -11,9 +11,8 @@ import datetime
 import pytest
 from alpaca.exceptions import NotImplementedException
 
-pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
-from alpaca_support import get, value, wait_until_still  # noqa: E402
-from conftest import wait_until  # noqa: E402
+from alpaca_support import get, value, wait_until_still
+from conftest import wait_until
 
 pytest_plugins = ['alpaca_support']  # its fixtures: focuser
 

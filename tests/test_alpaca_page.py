@@ -11,10 +11,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-pytest.register_assert_rewrite('alpaca_support')  # its helpers assert, and it is a plugin too
-from alpaca_support import ALPACA, BASE_URL  # noqa: E402
-from conftest import wait_until  # noqa: E402
-from rockit.focuser.c863.constants import FocuserStatus  # noqa: E402
+from alpaca_support import ALPACA, BASE_URL
+from conftest import wait_until
+from rockit.focuser.c863.constants import FocuserStatus
 
 SETUP_URL = f'{BASE_URL}/setup/v1/focuser/0/setup'
 CHROMIUM, CHROMEDRIVER = shutil.which('chromium'), shutil.which('chromedriver')

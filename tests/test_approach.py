@@ -137,11 +137,11 @@ def test_the_overshoot_stays_inside_the_limits(start_ready_daemon, approach, mov
     daemon = start_ready_daemon(approach_steps=approach, min_position=20000, max_position=230000)
     (clamped_target, clamped_legs), (limit_target, limit_legs) = moves
     assert_moved(daemon, (clamped_target, False), clamped_legs, sign(approach))
-    assert (f'approach shortened: the overshoot point {clamped_target - approach} is outside the limits '
-            f'20000..230000; overshooting to {clamped_legs[0]} instead') in daemon.output()
+    daemon.wait_for_output(f'approach shortened: the overshoot point {clamped_target - approach} is outside the '
+                           f'limits 20000..230000; overshooting to {clamped_legs[0]} instead')
     assert_moved(daemon, (limit_target, False), limit_legs, -sign(approach))  # no room to turn
-    assert (f'approach shortened to nothing: the overshoot point {limit_target - approach} is outside '
-            f'the limits 20000..230000 and the target {limit_target} is on the limit; one leg') in daemon.output()
+    daemon.wait_for_output(f'approach shortened to nothing: the overshoot point {limit_target - approach} is '
+                           f'outside the limits 20000..230000 and the target {limit_target} is on the limit; one leg')
 
 
 # Long legs (7.5 mm, then 5 mm: over a second each at the speed below), so that a stop and a

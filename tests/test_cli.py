@@ -28,13 +28,13 @@ from rockit.focuser.c863 import cli, display
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
+from testkit.events import motion_commands
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
 PROGRESS_BAR = re.compile(rf'\[[#-]{{{display.PROGRESS_BAR_WIDTH}}}\]')
 # Commands the simulator sees only when something asks the axis to move, home or stop: the
 # mnemonic followed by its arguments or the line's end, never by '?' (the daemon's polls ask
 # `POS? 1`, `SVO? 1` and `FRF? 1` at any time).
-MOTION_COMMANDS = re.compile(r'^\s*(\d+\s+)?(MOV|MVR|FRF|FNL|FPL|HLT|STP|SVO|POS)(\s|$)|\x18', re.I)
 COMMAND_TIMEOUT = 60
 
 
@@ -103,12 +103,6 @@ def terminal_frames(output):
     return plain(output).replace('\r\n', '\n').split('\r')
 
 
-def motion_commands(simulator, since=0):
-    """Commands that would make the axis move, home or stop, received after event index since."""
-    return [detail for _, name, detail in simulator.events[since:]
-            if name == 'command' and MOTION_COMMANDS.search(str(detail))]
-
-
 def requests_logged(daemon):
     """Lines in which the daemon logged a command it received."""
     return [line for line in daemon.output().splitlines() if 'requested by' in line]
@@ -174,7 +168,7 @@ def test_bad_arguments_send_nothing_to_a_running_daemon(idle_daemon):
     for args in (('set', 'abc'), ('set', '1', '2'), ('offset',), ('stop', 'now'), ('init', '-1')):
         assert focus(*args, config_path=idle_daemon.config_path).returncode == 2
     assert requests_logged(idle_daemon) == requests_before
-    assert motion_commands(sim, events_before) == []
+    assert motion_commands(sim, events_before, stops=True) == []
 
 
 def test_completion_offers_exactly_the_commands():
@@ -353,7 +347,7 @@ def test_not_homed_status_and_moves_refused(initialized_daemon):
         result = focus(*args, config_path=path)
         assert result.returncode == CommandStatus.NotHomed
         assert result.stderr == f'focus: {CommandStatus.message(CommandStatus.NotHomed)}\n'
-    assert motion_commands(initialized_daemon.simulator, events_before) == []
+    assert motion_commands(initialized_daemon.simulator, events_before, stops=True) == []
 
 
 @pytest.mark.parametrize('protocol', ['gcs', 'native'])
@@ -418,7 +412,7 @@ def test_outside_limits_moves_nothing(idle_daemon):
         result = focus(*args, config_path=idle_daemon.config_path)
         assert result.returncode == CommandStatus.PositionOutsideLimits
         assert result.stderr == f'focus: {CommandStatus.message(CommandStatus.PositionOutsideLimits)}\n'
-    assert motion_commands(idle_daemon.simulator, events_before) == []
+    assert motion_commands(idle_daemon.simulator, events_before, stops=True) == []
     assert_at(idle_daemon, READY_STEPS)
 
 
@@ -465,7 +459,7 @@ def test_ctrl_c_stops_the_axis_and_exits_terminated_by_user(slow_ready_daemon):
     assert stdout == ''
     assert stderr == 'focus: terminated by user\n'
     assert_stopped_short_of(slow_ready_daemon, 250000)
-    assert any('stop() requested by' in line for line in requests_logged(slow_ready_daemon))
+    slow_ready_daemon.wait_for_output('stop() requested by')
 
 
 def test_a_move_that_times_out_is_stopped(start_ready_daemon):

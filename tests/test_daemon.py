@@ -14,19 +14,11 @@ import pytest
 
 from conftest import DAEMON_SCRIPT, DAEMON_URI, ROOT, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
+from testkit.events import motion_commands
 
 STEPS_PER_MM = 10000
-MOTION_COMMANDS = {'gcs': ('MOV', 'MVR', 'FRF', 'FNL', 'FPL', 'POS ', 'SVO 1 0'),
-                   'native': ('MA', 'MR', 'GH', 'FE', 'DH', 'MF', 'ST', 'RT')}
 # The representative tests that also run against a C-863.10 speaking native Mercury commands.
 BOTH_PROTOCOLS = pytest.mark.parametrize('protocol', ['gcs', 'native'])
-
-
-def motion_commands(simulator, since=0):
-    """Commands that could move the axis, as the controller received them."""
-    return [e[2] for e in simulator.events[since:]
-            if e[1] == 'command' and isinstance(e[2], str) and '?' not in e[2]
-            and e[2].upper().startswith(MOTION_COMMANDS[simulator.protocol])]
 
 
 def in_background(function, *args):
@@ -364,7 +356,7 @@ def test_daemon_exit_stops_a_moving_axis(ready_daemon):
     assert state['position'] < 23
     thread.join(5)
     assert result[0] == CommandStatus.Stopped or isinstance(result[0], Pyro4.errors.ConnectionClosedError)
-    assert 'exiting on signal' in ready_daemon.output()
+    ready_daemon.wait_for_output('exiting on signal')
 
 
 def test_bad_config_exits_78_with_one_line(tmp_path):
@@ -390,7 +382,7 @@ def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
     status = wait_for_label(ready_daemon, 'IDLE', timeout=15)
     assert status['current_steps'] == 125000
     assert motion_commands(simulator) == []
-    assert ready_daemon.output().count('lost the serial link') == 1
+    assert ready_daemon.wait_for_output('lost the serial link').count('lost the serial link') == 1
 
 
 @BOTH_PROTOCOLS
@@ -443,7 +435,7 @@ def test_following_error_is_an_error_state_until_homed(ready_daemon, protocol):
     assert ready_daemon.call('move', 1000) == CommandStatus.ControllerError
     assert ready_daemon.call('home') == CommandStatus.Succeeded
     assert wait_for_label(ready_daemon, 'IDLE')['servo'] is True
-    assert 'following error' in ready_daemon.output()
+    ready_daemon.wait_for_output('following error')
 
 
 def test_controller_error_codes_are_shown_with_pi_text(ready_daemon):
@@ -452,7 +444,7 @@ def test_controller_error_codes_are_shown_with_pi_text(ready_daemon):
     assert status['last_error']['code'] == 555
     assert 'unknown' in status['last_error']['text'].lower()
     assert status['status_label'] == 'IDLE'
-    assert 'controller error 555' in ready_daemon.output()
+    ready_daemon.wait_for_output('controller error 555')
 
 
 def test_refused_move_is_a_controller_error(ready_daemon):
@@ -507,7 +499,7 @@ def test_ready_and_watchdog_are_sent_to_notify_socket(daemon_factory, tmp_path):
 def test_every_command_and_result_is_logged(ready_daemon):
     ready_daemon.call('move', 1000)
     ready_daemon.call('move', 'x')
-    output = ready_daemon.output()
+    output = ready_daemon.wait_for_output('move: invalid argument')
     assert 'move(1000, True) requested by 127.0.0.1' in output
     assert 'move: command succeeded' in output
     assert "move('x', True) requested by 127.0.0.1" in output
@@ -563,7 +555,7 @@ def test_native_find_edge_heading_away_from_the_switch_fails_and_stays_not_homed
     status = wait_for_label(daemon, 'NOT HOMED')
     assert status['referenced'] is False
     assert any(e[1] == 'limit_switch' for e in simulator.events)
-    assert 'FE3 ended on the negative limit switch without finding the reference edge' in daemon.output()
+    daemon.wait_for_output('FE3 ended on the negative limit switch without finding the reference edge')
     assert not [c for c in motion_commands(simulator) if c.upper() == 'DH125000'], 'no edge was defined'
     assert daemon.call('move', 1000) == CommandStatus.NotHomed
 

@@ -27,7 +27,8 @@ from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.gcs import GCSPort
 from rockit.focuser.c863.gcs_errors import ERRORS, STOPPED_BY_COMMAND, error_text
 from testkit.addresses import CLAIM_TIMEOUT
-from test_daemon import STEPS_PER_MM, in_background, motion_commands, start_long_move, wait_for_label
+from test_daemon import STEPS_PER_MM, in_background, start_long_move, wait_for_label
+from testkit.events import motion_commands
 
 EXPOSED_METHODS = {'report_status', 'initialize', 'move', 'home', 'stop', 'shutdown'}
 FOLLOWING_ERROR_CODES = (1024, -1024)
@@ -73,7 +74,7 @@ def test_unplug_during_a_move_and_replug_while_the_axis_still_moves(start_ready_
     status = wait_for_label(daemon, 'IDLE', timeout=15)
     assert status['current_steps'] == status['target_steps'] == truth(simulator) == 240000
     assert motion_commands(simulator) == ['MOV 1 24.0'], 'no new move and no reference run'
-    assert daemon.output().count('lost the serial link') == 1
+    assert daemon.wait_for_output('lost the serial link').count('lost the serial link') == 1
 
 
 def test_unplug_during_a_reference_run_never_reports_success(daemon_factory, make_simulator):
@@ -112,7 +113,7 @@ def test_a_following_error_while_the_link_is_down_is_not_forgotten(ready_daemon)
     wait_for_label(ready_daemon, 'ERROR')
     simulator.following_error()  # e.g. the same power glitch that reset the USB hub
     simulator.replug()
-    wait_until(lambda: 'serial link restored' in ready_daemon.output(), 15, 'reconnection')
+    ready_daemon.wait_for_output('serial link restored', timeout=15)
     status = ready_daemon.status()
     assert (status['last_error'] or {}).get('code') == 1024, 'the latched error must be shown'
     assert status['status_label'] == 'ERROR' and 'focus home' in status['message']
@@ -162,7 +163,7 @@ def test_garbled_replies_are_a_lost_link_until_they_are_clean_again(start_ready_
     simulator.garble_replies(False)
     assert assert_healthy(daemon)['current_steps'] == 125000
     assert daemon.call('move', 1000) == CommandStatus.Succeeded
-    assert daemon.output().count('lost the serial link') == 1
+    assert daemon.wait_for_output('lost the serial link').count('lost the serial link') == 1
 
 
 def test_slow_replies_within_the_timeout_are_no_fault(start_ready_daemon):
@@ -489,7 +490,7 @@ def test_each_controller_error_is_shown_with_pi_text(shared_daemon, code):
     status = shared_daemon.wait_for_status(lambda r: (r.get('last_error') or {}).get('code') == code)
     assert status['last_error']['text'] == error_text(code)
     assert status['last_error']['text'].startswith(ERRORS[code][0] if code in ERRORS else 'unknown error')
-    assert f'controller error {code}: {error_text(code)}' in shared_daemon.output()
+    shared_daemon.wait_for_output(f'controller error {code}: {error_text(code)}')
     if code in FOLLOWING_ERROR_CODES:
         status = wait_for_label(shared_daemon, 'ERROR')
         assert 'following error' in status['message'] and 'focus home' in status['message']

@@ -11,7 +11,8 @@ import pytest
 
 from conftest import wait_until
 from rockit.focuser.c863.constants import CommandStatus
-from test_daemon import BOTH_PROTOCOLS, in_background, motion_commands, start_long_move, wait_for_label
+from test_daemon import BOTH_PROTOCOLS, in_background, start_long_move, wait_for_label
+from testkit.events import motion_commands
 
 # Long enough that a Pyro call or two fit easily in the wait, even on a loaded machine.
 HELD_REPLY = 1.5

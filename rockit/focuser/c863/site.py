@@ -74,14 +74,14 @@ class _BundledIP:
     OneMetreDAS = '10.2.6.203'
 
 
-# (attribute, Pyro object name, host, port), as in rockit.common.daemons.
+# (attribute, Pyro object name, host, port), as in rockit.common.daemons. The test daemons go
+# beyond rockit.common's five (localhost_test ... localhost_test5, ports 9000-9004) to 24,
+# so that the suite's parallel workers and a bench run on one machine each have an address.
+_TEST_DAEMON_COUNT = 24
 _BUNDLED_DAEMONS = (
     ('onemetre_red_focuser', 'onemetre_red_focuser_daemon', _BundledIP.OneMetreDAS, 9004),
-    ('localhost_test', 'localhost_test_daemon', _BundledIP.LocalHost, 9000),
-    ('localhost_test2', 'localhost_test_daemon2', _BundledIP.LocalHost, 9001),
-    ('localhost_test3', 'localhost_test_daemon3', _BundledIP.LocalHost, 9002),
-    ('localhost_test4', 'localhost_test_daemon4', _BundledIP.LocalHost, 9003),
-    ('localhost_test5', 'localhost_test_daemon5', _BundledIP.LocalHost, 9004),
+    *((f'localhost_test{suffix}', f'localhost_test_daemon{suffix}', _BundledIP.LocalHost, 9000 + index)
+      for index, suffix in enumerate(['', *range(2, _TEST_DAEMON_COUNT + 1)])),
 )
 
 
