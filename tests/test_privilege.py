@@ -211,7 +211,7 @@ def test_daemon_without_the_device_group_says_why_it_cannot_open_the_port(
     daemon = start_as_user(with_device_group=False)
     assert credentials(daemon.process.pid) == (accounts.uid, accounts.gid, [])
     assert daemon.call('initialize') == CommandStatus.Failed
-    explanation = (f"permission denied on {device}: is the daemon's user in the "
+    explanation = (f"serial port {device}: permission denied: is the daemon's user in the "
                    f'{accounts.device_group} group?')
     assert explanation in daemon.status()['message']
     shown = focus('status', config_path=daemon.config_path)

@@ -30,7 +30,10 @@ class ControllerFailure(Exception):
 
 
 class LinkLost(ControllerFailure):
-    """The port cannot be opened, read or written: treat the link as lost and reopen."""
+    """The port cannot be opened, read or written: treat the link as lost and reopen.
+
+    reason says what went wrong without naming the port: str() puts the port first, so that
+    the status and the log name it exactly once."""
 
     def __init__(self, url, reason):
         super().__init__(url, reason)

@@ -256,7 +256,7 @@ class Poller:
         if isinstance(error, NotSupported):
             return str(error)
         if isinstance(error, LinkLost):
-            return error.reason if port in error.reason else str(error)  # each names the port once
+            return str(error)  # names the port: 'serial port /dev/focuser: <reason>'
         return f'{port}: {error}'
 
     # ---- starting motions --------------------------------------------------------------------

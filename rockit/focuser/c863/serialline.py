@@ -63,7 +63,7 @@ class SerialLine:
             if getattr(error, 'errno', None) == errno.EACCES:
                 # The daemon runs as its own user, which reaches the port through the device's
                 # group (dialout, set by the udev rule): say so instead of pyserial's errno text.
-                raise LinkLost(url, f"permission denied on {url}: is the daemon's user in the "
+                raise LinkLost(url, f"permission denied: is the daemon's user in the "
                                      f'{self._group_of(url)} group?') from error
             raise LinkLost(url, f'cannot open: {error}') from error
         try:
