@@ -158,7 +158,7 @@ class FocuserDaemon:
 
     def _result(self, name, code):
         level = logging.INFO if code == CommandStatus.Succeeded else logging.WARNING
-        position = self._state.report().get('current_steps')
+        position = self._state.published('current_steps')
         where = f' (at {position} steps)' if position is not None else ''
         log.log(level, '%s: %s%s', name, CommandStatus.message(code), where)
         return code

@@ -69,6 +69,11 @@ class FocuserState:
         report['date'] = utc_now()
         return report
 
+    def published(self, key):
+        """One value of the published report (None when it has none), without copying it."""
+        with self.lock:
+            return self._report.get(key)
+
     def limits(self):
         """The intersection of the configured and the controller's range. Lock held."""
         return (max(self.config.min_position, self.info.min_steps),
