@@ -141,15 +141,16 @@ def write_config(tmp_path, protocol):
 def daemon_factory(request, write_config, tmp_path):
     """Starts the daemon on a config for a simulator (by default the `simulator` fixture's).
 
-    Keyword arguments other than simulator and env override config keys.
+    Keyword arguments other than simulator, env and wrapper (testkit.daemon.DaemonProcess)
+    override config keys.
     """
     started = []
 
-    def start(simulator=None, env=None, **overrides):
+    def start(simulator=None, env=None, wrapper=(), **overrides):
         simulator = simulator or request.getfixturevalue('simulator')
         overrides.setdefault('serial_port', simulator.device)
         process = DaemonProcess(write_config(**overrides), simulator,
-                                tmp_path / f'daemon{len(started)}.log', env)
+                                tmp_path / f'daemon{len(started)}.log', env, wrapper)
         started.append(process)
         return process
     yield start

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, DaemonProcess, script_env
+from conftest import ROOT, script_env
 from rockit.focuser.c863.constants import CommandStatus
 from test_cli import focus
 from test_daemon import start_long_move, wait_for_label
@@ -155,21 +155,23 @@ def device(simulator, accounts):
 
 
 @pytest.fixture
-def start_as_user(accounts, shared_dir, simulator, device, write_config, tmp_path):
-    """Starts the real daemon as the user, with or without the device group, on the pty."""
-    started = []
-
-    def start(with_device_group):
-        config = shared_dir / f'{tmp_path.name}-{len(started)}.json'
-        shutil.copyfile(write_config(serial_port=device), config)
+def write_config(write_config, shared_dir, tmp_path):
+    """Test configs where the user can read them (tmp_path is private to root)."""
+    def write(**overrides):
+        config = shared_dir / f'{tmp_path.name}.json'
+        shutil.copyfile(write_config(**overrides), config)
         config.chmod(0o644)
-        daemon = DaemonProcess(config, simulator, tmp_path / f'daemon{len(started)}.log',
-                               env=USER_ENV, wrapper=as_user(accounts, shared_dir, with_device_group))
-        started.append(daemon)
-        return daemon
-    yield start
-    for daemon in started:
-        daemon.stop()
+        return config
+    return write
+
+
+@pytest.fixture
+def start_as_user(daemon_factory, accounts, shared_dir, device):
+    """Starts the real daemon as the user, with or without the device group, on the pty."""
+    def start(with_device_group):
+        return daemon_factory(serial_port=device, env=USER_ENV,
+                              wrapper=as_user(accounts, shared_dir, with_device_group))
+    return start
 
 
 def credentials(pid):
