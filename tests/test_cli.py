@@ -103,9 +103,17 @@ def terminal_frames(output):
     return plain(output).replace('\r\n', '\n').split('\r')
 
 
+LOG_BARRIER = "move('barrier', True) requested by"
+
+
 def requests_logged(daemon):
-    """Lines in which the daemon logged a command it received."""
-    return [line for line in daemon.output().splitlines() if 'requested by' in line]
+    """Lines in which the daemon logged a command it received, every one logged so far: a
+    request with a bad argument (refused, nothing changes) is logged behind them in the log
+    queue, so once its line is in, so are theirs. The barrier requests are left out."""
+    barriers = daemon.output().count(LOG_BARRIER)
+    assert daemon.call('move', 'barrier') == CommandStatus.InvalidArgument
+    output = daemon.wait_for_output(LOG_BARRIER, count=barriers + 1)
+    return [line for line in output.splitlines() if 'requested by' in line and LOG_BARRIER not in line]
 
 
 def wait_for_axis_moving(simulator):
