@@ -50,7 +50,7 @@ BASE_CONFIG = {
     'log_name': 'focusd@test',
     'control_machines': ['LocalHost'],
     'serial_baud': TEST_BAUD,
-    'serial_timeout': 1,
+    'serial_timeout': 2,  # a loaded machine can hold the simulator's thread for over a second
     'nominal_focus_position': 100000,
     'min_position': 0,
     'max_position': 250000,

@@ -136,15 +136,16 @@ def test_mute_during_a_move_is_reported_and_recovers(start_ready_daemon):
 
 
 def test_an_error_read_after_a_silent_poll_is_shown(start_ready_daemon):
-    daemon = start_ready_daemon(serial_timeout=1)
+    daemon = start_ready_daemon(serial_timeout=3)
     simulator = daemon.simulator
     simulator.mute(True)
     seen = len(simulator.events)
     wait_until(lambda: ('command', '\x04') in [e[1:] for e in simulator.events[seen:]], 5, 'a poll while mute')
-    # The poll now waits 1 s for its reply, then asks ERR? to tell silence from refusal.
+    # The poll now waits 3 s for its reply (time enough for this thread on a loaded machine),
+    # then asks ERR? to tell silence from refusal.
     simulator.inject_error(555)
     simulator.mute(False)
-    status = daemon.wait_for_status(lambda r: (r.get('last_error') or {}).get('code') == 555, 3,
+    status = daemon.wait_for_status(lambda r: (r.get('last_error') or {}).get('code') == 555, 10,
                                     'error 555 in the status')
     assert status['status_label'] == 'IDLE'
 
@@ -167,7 +168,7 @@ def test_garbled_replies_are_a_lost_link_until_they_are_clean_again(start_ready_
 
 
 def test_slow_replies_within_the_timeout_are_no_fault(start_ready_daemon):
-    daemon = start_ready_daemon(serial_timeout=1)
+    daemon = start_ready_daemon(serial_timeout=3)  # room for a loaded machine on top of the delay
     simulator = daemon.simulator
     simulator.reply_delay = 0.6  # every reply, status polls included
     assert daemon.call('move', 1000) == CommandStatus.Succeeded

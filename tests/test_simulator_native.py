@@ -103,9 +103,10 @@ def test_status_after_power_on_is_motor_off_brake_on_ready(client):
     assert client.ask(b'TS\r') == b'S:61 00 00 00 00 00' + END
 
 
-def test_single_character_reports_equal_their_base_commands(client):
+def test_single_character_reports_equal_their_base_commands(sim, client):
     """"%" equals TS CR [18]; likewise "'" TP, "+" TE, "(" TF [21]."""
     client.send(b'MN\r')
+    sim.wait_for(lambda state: state['on_target'])  # settled: the status no longer changes
     for character, line in ((b"'", b'TP\r'), (b'+', b'TE\r'), (b'(', b'TF\r'), (b'%', b'TS\r')):
         assert client.ask(character) == client.ask(line)
     assert client.ask(b"'") == b'P:+0000000000' + END

@@ -329,18 +329,24 @@ class Transport:
         """Delivers arrived bytes, fires due controller events, writes finished replies.
         Returns the select timeout: the time to the next due moment (None: nothing due)."""
         for arrival, byte in self.wire.arrived(now):
+            self._advance(arrival)  # what the axis did before the byte came, first, in time order
             reply = self.controller.receive(byte, arrival)
             if reply and not self.muted:
                 self.wire.transmit(self._garbled(reply), arrival + self.reply_delay)
-        deferred = self.controller.advance(now)  # a report of a command that waited (native WS)
-        if deferred and not self.muted:
-            self.wire.transmit(self._garbled(deferred), now + self.reply_delay)
+        self._advance(now)
         for data in self.wire.sent(now):
             self._unwritten.extend(data)
         self._write()
         due = [time for time in (self.wire.next_due(), self.controller.next_due())
                if time is not None]
         return max(0.0, min(due) - now) if due else None
+
+    def _advance(self, t):
+        """Applies what the controller did by t (axis events, with their own times), and sends
+        the report of a command that waited for it (native WS), if one became due."""
+        deferred = self.controller.advance(t)
+        if deferred and not self.muted:
+            self.wire.transmit(self._garbled(deferred), t + self.reply_delay)
 
     def _garbled(self, reply):
         if self.garble == 'truncate':
