@@ -8,7 +8,6 @@ timeout: replies come in order, so if the next query's reply is the first thing 
 the earlier request produced none.
 """
 import math
-import statistics
 import time
 
 import pytest
@@ -549,7 +548,8 @@ def test_replies_are_paced_at_the_baud_rate(make_simulator, connect):
     wire_time = (len(b'POS? 1\n') + len(b'1=0.000000\n')) * 10 / 9600
     assert min(round_trip(slow) for _ in range(5)) >= wire_time
     fast = connect(make_simulator(baud=115200))
-    assert statistics.median(round_trip(fast) for _ in range(20)) < wire_time / 2
+    # The quickest of twenty: on a loaded machine any single exchange may wait for the CPU.
+    assert min(round_trip(fast) for _ in range(20)) < wire_time / 2
 
 
 def test_reply_delay_slows_every_reply(sim, client):
