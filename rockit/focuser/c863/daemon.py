@@ -313,9 +313,10 @@ class FocuserDaemon:
                     return True
                 snapshot = state.snapshot
                 idle = not (snapshot.moving or snapshot.referencing)
-                # An error, or a servo that is off (power cycle), ends it: the target is out of reach.
-                return state.polls > first_poll and (
-                    finished(snapshot) or (idle and (snapshot.error is not None or not snapshot.servo)))
+                # An error, a servo that is off (power cycle) or an axis halted short of its
+                # target ends it: the target is out of reach.
+                return state.polls > first_poll and (finished(snapshot) or (idle and (
+                    snapshot.error is not None or not snapshot.servo or snapshot.halted is not None)))
 
             if not state.updated.wait_for(ended, max(0.0, deadline - time.monotonic())):
                 outcome = CommandStatus.Timeout

@@ -75,7 +75,9 @@ def describe_position(report):
 def describe_last_error(error, colour):
     if error is None:
         return 'none'
-    return paint(f"{error['code']}: {error['text']}", 'red', colour) + f" (at {error['date']})"
+    # A problem the daemon found itself (a move that came to rest short of its target) has no code.
+    code = '' if error['code'] is None else f"{error['code']}: "
+    return paint(f"{code}{error['text']}", 'red', colour) + f" (at {error['date']})"
 
 
 def hints(report):

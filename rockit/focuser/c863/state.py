@@ -28,8 +28,10 @@ def utc_now():
 
 
 def at_rest(snapshot):
-    """Settled on target, or stopped for good because the servo is off."""
-    return not (snapshot.moving or snapshot.referencing) and (snapshot.on_target or not snapshot.servo)
+    """Settled on target, or stopped for good: the servo is off, or the controller judged that
+    the axis came to rest short of its target (halted)."""
+    return not (snapshot.moving or snapshot.referencing) and (
+        snapshot.on_target or not snapshot.servo or snapshot.halted is not None)
 
 
 class FocuserState:
@@ -94,6 +96,8 @@ class FocuserState:
         previous = self.snapshot
         if snapshot.error is not None:
             self.record_error(snapshot.error)
+        if snapshot.halted is not None and (previous is None or previous.halted != snapshot.halted):
+            self.record_problem(snapshot.halted)
         if previous is not None and previous.referenced and not snapshot.referenced and not snapshot.referencing:
             log.error('controller lost its reference (power cycle?): run `focus home`')
         if previous is not None and previous.servo and not snapshot.servo and snapshot.referenced:
@@ -117,6 +121,12 @@ class FocuserState:
         log.error('controller error %d: %s', code, text)
         if error.servo_fault:
             self.fault = f'following error ({text}): run `focus home`'
+
+    def record_problem(self, text):
+        """Keeps a problem the controller did not report as an error, but that ends a move (the
+        axis at rest short of its target), for the status (no code) and the log."""
+        self.last_error = {'code': None, 'text': text, 'date': utc_now()}
+        log.error('move ended short of its target: %s', text)
 
     def close_controller(self):
         if self.controller is not None:

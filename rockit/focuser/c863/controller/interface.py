@@ -70,7 +70,13 @@ class ControllerInfo:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """One poll's view of the axis. position/target are None until read after a change."""
+    """One poll's view of the axis. position/target are None until read after a change.
+
+    on_target: at rest on the commanded target, as the controller judges it (GCS: the #4
+    on-target bit; native: at rest and within a settling window of the target).
+    halted: the axis is at rest, off its target, and will not get there (a limit switch, a
+    settling window it never enters): why, in one line for the status and the log; else None.
+    """
     position: Optional[int]
     target: Optional[int]
     moving: bool
@@ -80,3 +86,4 @@ class Snapshot:
     servo: bool
     error: Optional[ControllerError]
     status_register: int
+    halted: Optional[str] = None

@@ -27,7 +27,7 @@ function render(state) {
   $('servo').textContent = report.servo === undefined ? '–' : report.servo ? 'on' : 'off';
   $('moving').textContent = yesNo(report.moving);
   const error = report.last_error;
-  $('last-error').textContent = error ? `${error.code}: ${error.text} (${error.date})` : 'none';
+  $('last-error').textContent = error ? `${error.code === null ? '' : error.code + ': '}${error.text} (${error.date})` : 'none';
   $('controller').textContent = show(report.controller);
   $('nominal').textContent = show(report.nominal_steps);
   drawBar(report);
