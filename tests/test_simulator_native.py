@@ -300,6 +300,14 @@ def test_an_unknown_command_is_error_6_and_ends_its_line(homed):
     assert not sim.state()['moving']
 
 
+def test_an_argument_has_at_most_nine_digits(homed):
+    """"A minimum of 1 and a maximum of 9 digits" (MS176E, command syntax): ten are refused."""
+    homed.send(b'MA0000001000\r')
+    assert homed.error_number() == 6
+    homed.send(b'MA-000001000\r')
+    assert homed.wait_still() == -1000, 'nine digits and a sign are accepted'
+
+
 def test_a_new_line_interrupts_a_compound_command_that_waits(homed):
     homed.send(b'WA2000,MA9000\r')
     homed.send(b'MA100\r')

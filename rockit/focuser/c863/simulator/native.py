@@ -73,7 +73,9 @@ DEFAULT_WAIT_STOP = 1000        # ms, WS without an argument [43]
 
 ERRORS = {'overflow': 2, 'command': 6}
 
-_ARGUMENT = re.compile(r'-?[0-9]{1,10}\Z')
+# MS176E on command syntax: "MR, for example, must be followed by a minimum of 1 and a maximum
+# of 9 digits"; a sign may come first.
+_ARGUMENT = re.compile(r'-?[0-9]{1,9}\Z')
 
 
 class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
