@@ -270,7 +270,7 @@ BAD_VALUES = [
      'reference_position: applies only with "protocol": "native"'),
     ({'protocol': 'gcs', 'reference_position': 0}, 'reference_position', 'applies only with "protocol": "native"'),
     ({'protocol': 'native', 'reference_position': -500000001}, 'reference_position',
-     'reference_position: -500000001 is out of range: must be at least -500000000 and at most 1073741822'),
+     'reference_position: -500000001 is out of range: must be at least -500000000 and at most 999999999'),
     ({'protocol': 'native', 'reference_position': 0.5}, 'reference_position', 'expected a whole number'),
 ]
 

@@ -12,13 +12,15 @@ CR LF ETX [18].
 import logging
 import re
 import threading
+import time
 
 import pytest
 from hypothesis import given, strategies as st
 
 from rockit.focuser.c863.controller import NativeController, make_controller
 from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply, NotSupported
-from rockit.focuser.c863.native import ERRORS, NativePort, NativeStatus, error_text
+from rockit.focuser.c863.native import NativePort
+from rockit.focuser.c863.native_status import ERRORS, SIX_BYTE, THREE_BYTE, NativeStatus, error_text
 from conftest import wait_until
 from testkit.peer import DEADLINE, bytes_waiting, expected_protocol, play, playing
 
@@ -29,9 +31,16 @@ def report(text):
     return text.encode('latin-1') + END
 
 
-def status_report(first=0x43, second=0x00, error=0x00):
-    """A TS report as the simulator sends it: three described bytes and three more [40]."""
-    return report(f'S:{first:02X} {second:02X} {error:02X} 00 00 00')
+def status_report(first=0x04, error=0x00, lines=0x03, inputs=0x00):
+    """A six-byte TS report as C-862/C-863 hardware sends it (doc/mercury-native.md section 2):
+    the LM629 status (0x04: trajectory complete, motor on), internal flags (board addressed),
+    motor loop flags, signal lines (0x03: limit switches on, active high), inputs, error."""
+    return report(f'S:{first:02X} 80 00 {lines:02X} {inputs:02X} {error:02X}')
+
+
+def three_byte_report(first=0x03, second=0x00, error=0x00):
+    """A TS report in the manual's three-byte table [40] (0x03: ready, on target, motor on)."""
+    return report(f'S:{first:02X} {second:02X} {error:02X}')
 
 
 OK = (b'%', status_report())
@@ -63,7 +72,7 @@ TYPED_HELPERS = [
     ('define home as 0 [25]', lambda p: p.define_home(), [(b'DH0\r', None), OK], None),
     ('define home as 20000 [25]', lambda p: p.define_home(20000), [(b'DH20000\r', None), OK], None),
     ('compound command [32]', lambda p: p.command('MR2000,WS100,MR-1200'),
-     [(b'MR2000,WS100,MR-1200\r', None), OK], NativeStatus.from_bytes((0x43, 0, 0, 0, 0, 0))),
+     [(b'MR2000,WS100,MR-1200\r', None), OK], NativeStatus.from_bytes((0x04, 0x80, 0, 0x03, 0, 0))),
     ('abort: one byte [21]', lambda p: p.abort(), [(b'!', None)], None),
     ('send: no status read', lambda p: p.send('DP350'), [(b'DP350\r', None)], None),
 ]
@@ -89,76 +98,151 @@ def test_the_version_line_names_model_and_firmware():
     assert NativePort.model_and_firmware('C-862 Mercury, no version') == ('C-862', 'unknown')
 
 
-def test_a_version_line_without_a_model_is_a_protocol_error():
-    with pytest.raises(GarbledReply, match='no PI model'):
-        NativePort.model_and_firmware('MERCURY')
+def test_a_version_line_without_a_model_names_none():
+    assert NativePort.model_and_firmware('Physik Instrumente, Ver. 2.0') == (None, '2.0')
+
+
+def test_a_version_report_on_two_lines_is_read_as_one():
+    """The manual prints VE's report on two lines [42]."""
+    two_lines = report('(c)2007 Physik Instrumente(PI)\r\nKarlsruhe, C-863, Ver. 1.09, 2007-08-28')
+    with expected_protocol(NativePort, [(b'VE\r', two_lines)]) as port:
+        assert port.version() == VERSION
+
+
+@pytest.mark.parametrize('echo', [b'VE\r\n', b'VE\r'], ids=['CR LF', 'CR'])
+def test_an_echo_of_the_request_is_skipped(echo):
+    """A controller in echo mode (labtools switches it off with EF) sends the line back first."""
+    with expected_protocol(NativePort, [(b'VE\r', echo + report(VERSION)), (b'TB\r', echo.replace(b'VE', b'TB')
+                                                                              + report('B:0'))]) as port:
+        assert port.version() == VERSION
+        assert port.board_number() == 0
+
+
+def test_an_echo_of_a_single_character_query_is_skipped():
+    with expected_protocol(NativePort, [(b"'", b"'" + report('P:+0000005555'))]) as port:
+        assert port.position() == 5555
 
 
 # ---- the status report --------------------------------------------------------------------------
 
-def test_status_example_of_the_manual_decodes_by_its_table():
-    """'S:04 02 00 03 02 00' [40]: byte 1 bit 2 'reference drive active', byte 2 bit 1
-    'reference signal', byte 3 'no error'; the further bytes are not described."""
+def fields_set(status):
+    """The names of the flags a report has set."""
+    return {name for name, value in status._asdict().items() if value is True}
+
+
+def test_the_manuals_example_decodes_as_at_rest_motor_on_no_error_no_limit():
+    """'S:04 02 00 03 02 00' [40] has six bytes: by the hardware drivers' map, trajectory complete
+    (not busy), motor on, limit switches on and active high, on the reference signal, no error."""
     status = NativeStatus.parse('S:04 02 00 03 02 00')
-    true_fields = {name for name, value in status._asdict().items() if value is True}
-    assert true_fields == {'referencing', 'reference_signal'}
-    assert status.error == 0 and status.servo is True
+    assert status.layout == SIX_BYTE
+    assert (status.busy, status.servo, status.error) == (False, True, 0)
+    assert (status.positive_limit, status.negative_limit, status.referencing) == (False, False, False)
+    assert fields_set(status) == {'reference_signal'}
     assert status.raw == (4, 2, 0, 3, 2, 0)
 
 
 @pytest.mark.parametrize('text, true_fields, error', [
-    ('S:61 00 00', {'ready', 'motor_off', 'brake_on'}, 0),
-    ('S:43 04 00 00 00 00', {'ready', 'on_target', 'brake_on', 'positive_limit'}, 0),
-    ('S:03 01 06 00 00 00', {'ready', 'on_target', 'negative_limit'}, 6),
-    ('S:f0 f0 02', {'macro_running', 'motor_off', 'brake_on', 'drive_current'}, 2),
-])
-def test_status_bits(text, true_fields, error):
+    ('S:01 80 04 03 00 00', {'busy'}, 0),                              # moving in the positive direction
+    ('S:84 80 00 03 00 00', {'motor_off'}, 0),                         # power-up: motor loop off
+    ('S:A4 80 40 03 00 00', {'motor_off', 'following_error'}, 0),      # maximum position error
+    ('S:01 80 00 07 00 00', {'busy', 'referencing'}, 0),               # find edge in progress
+    ('S:04 80 00 03 04 00', {'positive_limit'}, 0),                    # active high, positive high
+    ('S:04 80 00 01 04 00', {'negative_limit'}, 0),                    # active low: negative low = hit
+    ('S:04 81 00 03 00 01', {'echo_on'}, 1),                           # echo on, command not found
+], ids=['moving', 'motor off', 'following error', 'find edge', 'positive limit', 'active low',
+        'echo and error'])
+def test_six_byte_status_bits(text, true_fields, error):
     status = NativeStatus.parse(text)
-    assert {name for name, value in status._asdict().items() if value is True} == true_fields
+    assert status.layout == SIX_BYTE
+    assert fields_set(status) == true_fields
     assert status.error == error
 
 
-@pytest.mark.parametrize('text', ['S:04 02', 'S:4 2 0', 'P:+0000005555', '', 'S:04 02 00 ', 'S:0402 00'])
+@pytest.mark.parametrize('text, true_fields, error', [
+    ('S:61 00 00', {'motor_off'}, 0),
+    ('S:43 04 00', {'on_target', 'positive_limit'}, 0),
+    ('S:03 01 06', {'on_target', 'negative_limit'}, 6),
+    ('S:f4 02 02', {'motor_off', 'referencing', 'reference_signal'}, 2),
+])
+def test_three_byte_status_bits(text, true_fields, error):
+    status = NativeStatus.parse(text)
+    assert status.layout == THREE_BYTE
+    assert fields_set(status) == true_fields
+    assert status.error == error
+
+
+@pytest.mark.parametrize('text', ['S:04', 'S:04 02', 'S:04 02 00 03', 'S:04 02 00 03 02 00 00'])
+def test_a_status_of_another_length_is_kept_raw_and_decodes_nothing(text):
+    status = NativeStatus.parse(text)
+    assert status.layout is None
+    assert status.raw == tuple(int(byte, 16) for byte in text[2:].split())
+    assert (status.servo, status.error, status.positive_limit) == (None, None, None)
+    assert 'a layout this daemon does not know' in status.describe()
+
+
+@pytest.mark.parametrize('text', ['S:4 2 0', 'P:+0000005555', '', 'S:', 'S:04 02 00 ', 'S:0402 00'])
 def test_status_refuses_what_is_not_a_status_report(text):
     with pytest.raises(GarbledReply):
         NativeStatus.parse(text)
 
 
-@given(st.lists(st.integers(min_value=0, max_value=255), min_size=3, max_size=8))
-def test_status_decodes_every_value(raw):
+@given(st.lists(st.integers(min_value=0, max_value=255), min_size=6, max_size=6))
+def test_six_byte_status_decodes_every_value(raw):
     status = NativeStatus.parse('S:' + ' '.join(f'{byte:02X}' for byte in raw))
+    active_high = bool(raw[3] & 0x02)
     assert status.raw == tuple(raw)
+    assert status.error == raw[5]
+    assert status.servo == (not raw[0] & 0x80)
+    assert status.busy == bool(raw[0] & 0x01)
+    assert status.referencing == bool(raw[3] & 0x04)
+    assert status.positive_limit == (bool(raw[4] & 0x04) == active_high)
+    assert status.negative_limit == (bool(raw[4] & 0x08) == active_high)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=255), min_size=3, max_size=3))
+def test_three_byte_status_decodes_every_value(raw):
+    status = NativeStatus.parse('S:' + ' '.join(f'{byte:02X}' for byte in raw))
     assert status.error == raw[2]
     assert status.servo == (not raw[0] & 0x20)
     assert status.referencing == bool(raw[0] & 0x04)
     assert status.positive_limit == bool(raw[1] & 0x04)
 
 
-@pytest.mark.parametrize('code, text', [(0, 'no error'), (1, 'RS-232 timeout'), (2, 'RS-232 overflow'),
-                                        (3, 'macro storage full'), (4, 'macro out of range'),
-                                        (5, 'wrong macro command'), (6, 'command error')])
-def test_every_error_number_of_the_manual_has_its_meaning(code, text):
-    assert ERRORS[code] == error_text(code) == text
+@pytest.mark.parametrize('layout, code, text', [
+    (THREE_BYTE, 0, 'no error'), (THREE_BYTE, 1, 'RS-232 timeout'), (THREE_BYTE, 2, 'RS-232 overflow'),
+    (THREE_BYTE, 3, 'macro storage full'), (THREE_BYTE, 4, 'macro out of range'),
+    (THREE_BYTE, 5, 'wrong macro command'), (THREE_BYTE, 6, 'command error'),
+    (SIX_BYTE, 0, 'no error'), (SIX_BYTE, 1, 'command not found'),
+    (SIX_BYTE, 2, 'first command character was not a letter'),
+    (SIX_BYTE, 3, 'character following command was not a digit'), (SIX_BYTE, 4, 'value too large'),
+    (SIX_BYTE, 5, 'value too small'), (SIX_BYTE, 6, 'continuation character was not a comma'),
+    (SIX_BYTE, 7, 'command buffer overflow'), (SIX_BYTE, 8, 'macro storage overflow')])
+def test_every_error_number_has_its_meaning_in_its_layout(layout, code, text):
+    assert ERRORS[layout][code] == error_text(code, layout) == text
 
 
 def test_an_unknown_error_number_says_so():
-    assert error_text(42) == 'unknown native error 42'
+    assert error_text(42, SIX_BYTE) == 'unknown native error 42'
+    assert error_text(1, None) == 'unknown native error 1'
 
 
 # ---- refusals -------------------------------------------------------------------------------------
 
-def test_a_command_the_controller_flags_raises_its_error_number():
-    with expected_protocol(NativePort, [(b'MA30000\r', None), (b'%', status_report(error=6))]) as port:
+@pytest.mark.parametrize('reply, text', [(status_report(error=4), 'value too large'),
+                                         (three_byte_report(error=6), 'command error')], ids=[SIX_BYTE, THREE_BYTE])
+def test_a_command_the_controller_flags_raises_its_error_number(reply, text):
+    with expected_protocol(NativePort, [(b'MA30000\r', None), (b'%', reply)]) as port:
         with pytest.raises(ControllerError) as refused:
             port.move(30000)
-    assert (refused.value.code, refused.value.command, refused.value.text) == (6, 'MA30000', 'command error')
-    assert isinstance(refused.value, ControllerError), 'the daemon handles both command sets alike'
-    assert str(refused.value) == "controller refused 'MA30000': error 6 (command error)"
+    code = refused.value.code
+    assert (refused.value.command, refused.value.text) == ('MA30000', text)
+    assert str(refused.value) == f"controller refused 'MA30000': error {code} ({text})"
 
 
 def test_silence_raises_reply_timeout_naming_the_request(open_port, wire):
+    """A report query that goes unanswered is asked once more (EPICS does too) before NoReply."""
     port = open_port(timeout=0.2)
-    with play(wire, (b"'", None)):
+    with play(wire, (b"'", None), (b"'", None)):
         with pytest.raises(NoReply, match="no reply to \"'\"") as silent:
             port.position()
     assert silent.value.received == b''
@@ -166,7 +250,7 @@ def test_silence_raises_reply_timeout_naming_the_request(open_port, wire):
 
 def test_a_report_without_its_etx_is_an_incomplete_reply(open_port, wire):
     port = open_port(timeout=0.2)
-    with play(wire, (b"'", b'P:+0000005555\r\n')):
+    with play(wire, (b"'", b'P:+0000005555\r\n'), (b"'", b'P:+0000005555\r\n')):
         with pytest.raises(NoReply, match='incomplete reply') as cut:
             port.position()
     assert cut.value.received == b'P:+0000005555\r\n'
@@ -183,6 +267,22 @@ def test_replies_that_are_not_the_report_asked_for_are_protocol_errors(reply, pr
     with expected_protocol(NativePort, [(b"'", reply)]) as port:
         with pytest.raises(GarbledReply, match=re.escape(problem)):
             port.position()
+
+
+def test_a_report_query_answered_the_second_time_is_not_a_failure(open_port, wire, caplog):
+    port = open_port(timeout=0.2)
+    with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.native'):
+        with play(wire, (b'%', None), (b'%', status_report())):
+            assert port.status().servo is True
+    assert "no reply to '%' within 0.2 s; asking again" in caplog.text
+
+
+def test_a_line_command_query_is_not_asked_twice(open_port, wire):
+    """TT, VE...: a line command that went unanswered may have been taken in part: not repeated."""
+    port = open_port(timeout=0.2)
+    with play(wire, (b'TT\r', None)):
+        with pytest.raises(NoReply):
+            port.target()
 
 
 def test_a_moving_report_other_than_0_or_1_is_a_protocol_error():
@@ -228,7 +328,7 @@ def test_abort_goes_out_while_another_thread_waits_for_a_report(port, wire):
         wire.reply(status_report())
 
     def poll():
-        results.append(port.status().on_target)
+        results.append(port.status().servo)
 
     with playing(wire, controller):
         poller = threading.Thread(target=poll)
@@ -253,6 +353,9 @@ BAD_INPUT = [
     ('bool position', lambda p: p.move(True), TypeError),
     ('string position', lambda p: p.define_home('0'), TypeError),
     ('position beyond the counter', lambda p: p.move(2 ** 31), ValueError),
+    ('ten digits [18]', lambda p: p.move(-1000000000), ValueError),
+    ('ten digits in a line', lambda p: p.command('DH-1000000000'), ValueError),
+    ('ten digits with leading zeros', lambda p: p.send('MA0000000001'), ValueError),
     ('report character that is not one', lambda p: p.query_character('x'), ValueError),
     ('abort as a query', lambda p: p.query_character('!'), ValueError),
     ('a query as a reportless character', lambda p: p.send_character("'"), ValueError),
@@ -298,11 +401,11 @@ def test_closed_port_is_a_port_error(port):
 class ConfigStub:
     """The attributes make_controller reads, as Config sets them."""
     serial_port, serial_baud, serial_timeout, controller_address = '/dev/focuser', 9600, 5.0, 3
+    reference_position, servo_tuning, settle_window, motion_pause, home_timeout = 0, ('DP350',), 10, 0.02, 300.0
 
     def __init__(self, protocol):
         self.protocol = protocol
         self.reference_mode = {'gcs': 'FRF', 'native': 'FE2'}[protocol]
-        self.reference_position = 0
 
 
 @pytest.mark.parametrize('protocol, kind', [('gcs', 'GCSController'), ('native', 'NativeController')])
@@ -310,49 +413,125 @@ def test_the_config_protocol_chooses_the_controller(protocol, kind):
     assert type(make_controller(ConfigStub(protocol))).__name__ == kind
 
 
-CONNECT = [(b'\x010', None), (b'TB\r', report('B:0')), (b'VE\r', report(VERSION)),
+STILL = (b'\\', report('0'))
+CONNECT = [(b'\x010', None), STILL, (b'TB\r', report('B:0')), (b'VE\r', report(VERSION)),
            (b'TY\r', report('Y:+0000100000')), (b'TL\r', report('L:+0000400000'))]
 
 
-@pytest.mark.parametrize('first_status_byte, count, referenced', [
-    (0x43, 125000, True),       # motor on, a count from a finished reference run: still referenced
-    (0x61, 0, False),           # motor off: power-up, RT, or a following error
-    (0x43, -999950000, False),  # motor on, but counting from the marker: a run that never finished
-], ids=['motor on', 'motor off', 'marker count'])
-def test_connect_judges_from_motor_and_count_whether_still_referenced(device, wire, first_status_byte,
-                                                                     count, referenced):
-    controller = NativeController(device, 9600, 0.5)
-    status = (b'%', status_report(first_status_byte))
-    position = (b"'", report(f'P:{count:+011d}'))
-    with play(wire, *CONNECT, status, position, status, (b'\\', report('0')), position):
+def connected(device, wire, status, count=0, version=VERSION, **options):
+    """A NativeController connected through CONNECT (with `version`), a status report and a count."""
+    controller = NativeController(device, 9600, 0.5, **options)
+    steps = [*CONNECT[:3], (b'VE\r', report(version)), *CONNECT[4:], (b'%', status), (b"'", report(f'P:{count:+011d}'))]
+    with play(wire, *steps):
         info = controller.connect()
+    return controller, info
+
+
+@pytest.mark.parametrize('status, count, referenced', [
+    (status_report(0x04), 125000, True),      # motor on, a count from a finished reference run: still referenced
+    (status_report(0x84), 0, False),          # motor off: power-up, RT, or a following error
+    (status_report(0x04), -899950000, False),  # motor on, but counting from the marker: a run that never finished
+    (three_byte_report(0x03), 125000, False),  # the manual's table: its motor-off bit is unproven on a C-863
+    (report('S:04 80 00 03'), 125000, False),  # a layout nobody described: nothing is trusted
+], ids=['motor on', 'motor off', 'marker count', 'three-byte layout', 'unknown layout'])
+def test_connect_trusts_a_reference_only_on_proven_evidence(device, wire, status, count, referenced):
+    controller, info = connected(device, wire, status, count)
+    with play(wire, (b'%', status), STILL, (b"'", report(f'P:{count:+011d}'))):
         snapshot = controller.poll()
     controller.close()
     assert info.description == 'C-863 firmware 1.09 (native Mercury commands)'
     assert (snapshot.referenced, snapshot.position, snapshot.target) == (referenced, count, count)
-    assert snapshot.servo == (first_status_byte == 0x43)
+
+
+def test_connect_logs_the_raw_status_report_and_its_layout(device, wire, caplog):
+    with caplog.at_level(logging.INFO, logger='rockit.focuser.c863.controller.native_axis'):
+        connected(device, wire, report('S:04 02 00 03 02 00'))[0].close()
+    assert ('status report at connect: S:04 02 00 03 02 00 (six-byte layout: reference_signal; '
+            'error 0: no error)') in caplog.text
 
 
 def test_connect_checks_the_selected_board_answers(device, wire):
     """Device number 3 is board 2 [8]; TB tells which board answers [9]."""
     controller = NativeController(device, 9600, 0.5, address=3)
-    with play(wire, (b'\x012', None), (b'TB\r', report('B:1'))):
+    with play(wire, (b'\x012', None), STILL, (b'TB\r', report('B:1'))):
         with pytest.raises(NotSupported, match=r'board 1 answered .* after selecting board 2'):
             controller.connect()
 
 
-def test_connect_accepts_a_version_line_naming_the_ordering_number(device, wire):
+def test_connect_waits_for_a_motion_left_running_without_a_line_command(device, wire, caplog):
+    """A line command would cut short a reference run still going: only \\ until it reads 0."""
     controller = NativeController(device, 9600, 0.5)
-    version = (b'VE\r', report(VERSION.replace('C-863', 'C-863.10')))
-    status, position = (b'%', status_report(0x61)), (b"'", report('P:+0000000000'))
-    with play(wire, *CONNECT[:2], version, *CONNECT[3:], status, position):
-        assert controller.connect().model == 'C-863.10'
-    controller.close()
-
-
-def test_connect_refuses_a_controller_that_is_not_a_c863(device, wire):
-    controller = NativeController(device, 9600, 0.5)
-    version = VERSION.replace('C-863', 'C-663')
-    with play(wire, *CONNECT[:2], (b'VE\r', report(version))):
-        with pytest.raises(NotSupported, match='not a C-863 speaking native Mercury commands'):
+    moving = (b'\\', report('1'))
+    steps = [CONNECT[0], moving, moving, moving, *CONNECT[1:], (b'%', status_report()), (b"'", report('P:+0000000000'))]
+    with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.controller.native_axis'):
+        with play(wire, *steps):
             controller.connect()
+    controller.close()
+    assert 'is moving (a reference run or move left running?)' in caplog.text
+
+
+def test_connect_accepts_a_version_line_naming_the_ordering_number(device, wire):
+    controller, info = connected(device, wire, status_report(0x84), version=VERSION.replace('C-863', 'C-863.10'))
+    controller.close()
+    assert info.model == 'C-863.10'
+
+
+@pytest.mark.parametrize('version, model', [(VERSION.replace('C-863', 'C-663'), 'C-663'),
+                                            ('Physik Instrumente, Ver. 2.0', 'unknown model')])
+def test_a_controller_that_is_not_a_c863_is_driven_with_a_warning(device, wire, caplog, version, model):
+    with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.controller.native_axis'):
+        controller, info = connected(device, wire, status_report(), version=version)
+    controller.close()
+    assert info.model == model
+    assert 'which names no C-863: driving it as one' in caplog.text
+
+
+def test_echo_found_on_at_connect_is_switched_off(device, wire, caplog):
+    controller = NativeController(device, 9600, 0.5)
+    echoing = report('S:04 81 00 03 00 00')
+    steps = [*CONNECT, (b'%', echoing), (b'EF\r', None), (b'%', status_report()), (b"'", report('P:+0000000000'))]
+    with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.controller.native_axis'):
+        with play(wire, *steps):
+            controller.connect()
+    controller.close()
+    assert 'sending EF (echo off)' in caplog.text
+    assert 'still on' not in caplog.text
+
+
+# ---- pacing --------------------------------------------------------------------------------------
+
+class Arrivals:
+    """A controller script that notes when each request arrived (monotonic time)."""
+
+    def __init__(self, *steps):
+        self.steps, self.times = steps, []
+
+    def __call__(self, wire):
+        for request, reply in self.steps:
+            wire.expect(request)
+            self.times.append(time.monotonic())
+            if reply is not None:
+                wire.reply(reply)
+
+
+def test_the_byte_after_a_motion_command_waits_the_pause(open_port, wire):
+    """EPICS: a C-862 drops characters sent at once after a move command; so does TS here."""
+    port = open_port(motion_pause=0.05)
+    controller = Arrivals((b'MA100\r', None), (b'%', status_report()), (b'DH0\r', None), (b'%', status_report()))
+    with playing(wire, controller):
+        port.move(100)
+        port.define_home(0)
+    motion, status, define, status_after_define = controller.times
+    assert status - motion >= 0.05
+    assert define - status < 0.05 or status_after_define - define < 0.05, 'DH is no motion: no pause after it'
+
+
+def test_a_stop_inside_the_pause_goes_out_at_once_and_again_after_it(open_port, wire):
+    port = open_port(motion_pause=1.0)
+    controller = Arrivals((b'MR100\r', None), (b'!', None), (b'!', None))
+    with playing(wire, controller):
+        port.send('MR100')
+        port.abort()
+    sent, first_stop, second_stop = controller.times
+    assert first_stop - sent < 1.0, 'the stop was held back'
+    assert second_stop - sent >= 1.0

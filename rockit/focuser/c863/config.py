@@ -30,7 +30,19 @@ DEFAULT_REFERENCE_MODES = {'gcs': 'FRF', 'native': 'FE2'}
 # The count a native reference run gives the edge must lie where the native controller's
 # counter keeps referenced positions: controller.REFERENCED_FLOOR .. native.MAX_POSITION
 # (not imported: the focus command would pay for loading the serial layers at start-up).
-NATIVE_REFERENCE_RANGE = (-500000000, 1073741822)
+NATIVE_REFERENCE_RANGE = (-500000000, 999999999)
+
+# Native servo tuning commands that may be sent after every MN (doc/mercury-native.md section 3):
+# gains DP, DI, DD, integration limit DL, maximum following error SM, velocity SV, acceleration
+# SA, each with its value (at most 9 digits, MS176E p. 18).
+SERVO_TUNING_PATTERN = r'^(DP|DI|DD|DL|SM|SV|SA)[0-9]{1,9}$'
+# Keys that only a native controller uses: (key, why not with GCS).
+NATIVE_ONLY = {
+    'reference_position': 'a GCS controller keeps the reference value in its parameter 0x16',
+    'servo_tuning': 'a GCS controller keeps its servo parameters in its own flash',
+    'settle_window': "a GCS controller judges on target itself (its parameters 0x36 and 0x3F)",
+    'motion_pause': 'the pause is a native controller\'s need',
+}
 
 
 
@@ -79,6 +91,15 @@ PROPERTIES = {
     # Backlash: every move ends travelling in the direction of this sign, from this far away
     # (approach.py); 0: moves go straight to their target.
     'approach_steps': _steps(default=0),
+    # Native only: commands sent after every MN, such as ["DP350"] (the telescope's D-term).
+    'servo_tuning': {'type': 'array', 'default': [], 'items': {
+        'type': 'string', 'pattern': SERVO_TUNING_PATTERN,
+        'description': 'a tuning command DP, DI, DD, DL, SM, SV or SA with a value of 1 to 9 digits, such as "DP350"'}},
+    # Native only: how close to its target (steps) an axis at rest must be for a move to succeed.
+    'settle_window': {'type': 'integer', 'minimum': 0, 'maximum': 100000, 'default': 10},
+    # Native only: seconds of silence after a motion command before the next byte (EPICS found
+    # that a C-862 drops characters sent at once).
+    'motion_pause': _seconds(1, minimum=0, default=0.02),
 }
 
 SCHEMA = {
@@ -93,7 +114,7 @@ _EXPECTED = {
     'integer': 'a whole number (no decimal point)',
     'number': 'a number',
     'string': 'a string in double quotes',
-    'array': 'a list such as ["OneMetreTCS"]',
+    'array': 'a list in square brackets, such as ["OneMetreTCS"] or ["DP350"]',
     'object': 'a JSON object such as {"daemon": ...}',
     'boolean': 'true or false',
 }
@@ -149,6 +170,9 @@ class Config:
         self.trace_serial = values['trace_serial']
         self.alpaca_port = values['alpaca_port']
         self.approach_steps = values['approach_steps']
+        self.servo_tuning = tuple(values['servo_tuning'])
+        self.settle_window = values['settle_window']
+        self.motion_pause = float(values['motion_pause'])
 
 
 class ClientConfig:
@@ -238,9 +262,10 @@ def _protocol_problem(values, document):
         choices = ', '.join(f'"{choice}"' for choice in REFERENCE_MODES[protocol])
         return 'reference_mode', (f'"{mode}" is a {other} reference mode; with "protocol": "{protocol}" '
                                   f'use one of {choices}')
-    if protocol == 'gcs' and 'reference_position' in document:
-        return 'reference_position', ('applies only with "protocol": "native" (a GCS controller keeps '
-                                      'the reference value in its parameter 0x16)')
+    if protocol == 'gcs':
+        for key, reason in NATIVE_ONLY.items():
+            if key in document:
+                return key, f'applies only with "protocol": "native" ({reason})'
     return None
 
 

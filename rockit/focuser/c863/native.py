@@ -14,27 +14,32 @@ page numbers in brackets; doc/mercury-native.md sums them up with the same page 
 * Single-character commands (' % \\ ! + ( and a few more) are executed at once, even in the
   middle of a line or of a running compound command, and need no terminator [15, 21].
   Because they act wherever they appear, they are refused inside line commands here.
-* Reports end in CR LF ETX (13, 10, 3) [18, 22], e.g. TP -> "P:+0000005555" [39].
-  Set commands have no reply at all: a refusal only shows as an error number in the third
-  byte of the TS status report [40], which command() reads after every command.
+* Reports end in CR LF ETX (13, 10, 3) [18, 22], e.g. TP -> "P:+0000005555" [39]; VE's
+  may span two lines [42]. A number sent has at most 9 digits [18].
+* Set commands have no reply at all: a refusal only shows as an error number in the TS status
+  report, which command() reads after every command. Where in the report depends on its
+  layout, which differs between the manual and the hardware: native_status.py decodes it.
 
 What the native set cannot say, GCS can: there is no identification beyond the VE text, no
 travel range, no "referenced" flag and no error register of GCS codes. controller/native_axis.py decides
 what that means for the daemon; this module only moves bytes and parses reports.
 
 Failures are those of errors.py; a non-zero error number becomes a ControllerError carrying
-its meaning here (controller_error), so the daemon handles both command sets alike.
+its meaning (controller_error), so the daemon handles both command sets alike.
 """
 import re
 import threading
-from collections import namedtuple
+import time
 
-from .errors import ControllerError, GarbledReply
+from .errors import ControllerError, GarbledReply, NoReply
+from .native_status import NativeStatus, error_text
 from .serialline import SerialLine
 
 SELECT = b'\x01'
 CR = b'\r'
 REPORT_END = b'\r\n\x03'
+# VE's report may span lines: the manual prints it on two [42]; a few more are accepted.
+VERSION_LINES = 4
 
 # Single-character commands [21]: ' TP, % TS, \ moving, ! AB; + TE, ( TF, # / & ) I/O.
 TELL_POSITION = "'"
@@ -43,37 +48,30 @@ TELL_MOVING = '\\'
 ABORT = '!'
 SINGLE_CHARACTER_COMMANDS = frozenset("'%\\!+(#/&)")
 
-# MA accepts -1,073,741,824 < n < 1,073,741,823 [30]; MR targets must stay within +-1,073,741,823 [31].
-MIN_POSITION = -1073741823
-MAX_POSITION = 1073741822
+# MA accepts -1,073,741,824 < n < 1,073,741,823 [30], but an argument has at most 9 digits
+# [18]: so positions sent stay within +-999,999,999.
+MAX_DIGITS = 9
+MIN_POSITION = -999999999
+MAX_POSITION = 999999999
 
-# The third byte of the TS report [40].
-ERRORS = {
-    0: 'no error',
-    1: 'RS-232 timeout',
-    2: 'RS-232 overflow',
-    3: 'macro storage full',
-    4: 'macro out of range',
-    5: 'wrong macro command',
-    6: 'command error',
-}
+# Motion commands, after which the next byte waits (NativePort's motion_pause): EPICS motorPI
+# found that "C-862 drops transmitted characters on move command" and waits 17 ms.
+MOTION_COMMANDS = ('MA', 'MR', 'GH', 'FE')
+# Single-character reports that may be asked again when one went unanswered (they change nothing).
+REPEATABLE_QUERIES = frozenset("'%\\")
 
 _COUNTS = re.compile(r'([A-Z]):([+-]?[0-9]{1,10})\Z')
-_STATUS = re.compile(r'S:([0-9A-Fa-f]{2})((?: [0-9A-Fa-f]{2}){2,})\Z')
 _BOARD = re.compile(r'B:([0-9A-Fa-f]{1,4})\Z')
 _MODEL = re.compile(r'\b(C-[0-9]{3}(?:\.[0-9]+)?)\b')
 _VERSION = re.compile(r'\bVer\.?\s*([0-9][0-9.]*[0-9])')
+_LONG_NUMBER = re.compile(f'[0-9]{{{MAX_DIGITS + 1},}}')
 
 
-def error_text(code):
-    """The manual's meaning of a native error number [40], for logs and status displays."""
-    return ERRORS.get(code, f'unknown native error {code}')
-
-
-def controller_error(code, command):
-    """The ControllerError for a non-zero error number in TS byte 3 after a command or a poll.
-    The native set has no number for a stop or a servo fault: those it never reports here."""
-    return ControllerError(code, error_text(code), command)
+def controller_error(status, command):
+    """The ControllerError for a non-zero error number in a TS report, after a command or a
+    poll, with its meaning in the report's layout. The native set has no number for a stop or a
+    servo fault: those it never reports here."""
+    return ControllerError(status.error, error_text(status.error, status.layout), command)
 
 
 # PI's GCS code for "servo switched off automatically" (PI_MOTION_ERROR), under which a motor
@@ -86,48 +84,6 @@ def motor_switched_off(command):
     error: the position can no longer be trusted)."""
     return ControllerError(MOTOR_SWITCHED_OFF, 'PI_MOTION_ERROR: position error too large, servo switched off '
                            'automatically', command, servo_fault=True)
-
-
-# (field, byte, bit) of the TS report [40]. The first two bytes are bit fields; the third is
-# the error number. Firmware may send more bytes (the manual's own example shows six); only
-# these three are described, so only these are read.
-_STATUS_BITS = (
-    ('ready', 0, 0),
-    ('on_target', 0, 1),
-    ('referencing', 0, 2),
-    ('joystick', 0, 3),
-    ('macro_running', 0, 4),
-    ('motor_off', 0, 5),
-    ('brake_on', 0, 6),
-    ('drive_current', 0, 7),
-    ('negative_limit', 1, 0),
-    ('reference_signal', 1, 1),
-    ('positive_limit', 1, 2),
-)
-
-
-class NativeStatus(namedtuple('NativeStatus', ('raw', 'error') + tuple(name for name, _, _ in _STATUS_BITS))):
-    """The decoded TS report: one exchange says whether the motor is on, on target, referencing,
-    on a limit switch, and the last error number. raw is the report's bytes as a tuple."""
-    __slots__ = ()
-
-    @classmethod
-    def from_bytes(cls, raw):
-        raw = tuple(raw)
-        return cls(raw, raw[2], *(bool((raw[byte] >> bit) & 1) for _, byte, bit in _STATUS_BITS))
-
-    @classmethod
-    def parse(cls, text):
-        """Decodes 'S:04 02 00 03 02 00' (at least three two-digit hex bytes)."""
-        match = _STATUS.match(text)
-        if not match:
-            raise GarbledReply('TS', text, 'expected a status report such as "S:04 02 00 03 02 00"')
-        return cls.from_bytes(int(field, 16) for field in (match.group(1),) + tuple(match.group(2).split()))
-
-    @property
-    def servo(self):
-        """The servo loop holds the axis (the motor is not OFF)."""
-        return not self.motor_off
 
 
 def _board_character(board):
@@ -144,7 +100,14 @@ def _check_line(line):
     acting = sorted(set(line) & SINGLE_CHARACTER_COMMANDS)
     if acting:
         raise ValueError(f'invalid command {line!r}: {" ".join(acting)} would act as single-character commands')
+    if _LONG_NUMBER.search(line):
+        raise ValueError(f'invalid command {line!r}: a number has at most {MAX_DIGITS} digits (MS176E p. 18)')
     return line
+
+
+def _starts_motion(line):
+    """True if a command of the line starts a motion (MOTION_COMMANDS)."""
+    return any(part.strip().upper().startswith(MOTION_COMMANDS) for part in line.split(','))
 
 
 def _check_position(value, what='position'):
@@ -169,19 +132,27 @@ class NativePort(SerialLine):
     Thread safety: a request and its report form one exchange under a lock. send_character()
     takes only the short write lock, so a stop ('!') goes out at once even while another
     thread waits for a report: '!' has no report of its own to confuse that thread.
+
+    Pacing: after a line that starts a motion, the next byte waits motion_pause seconds, as
+    EPICS found the C-862 drops characters sent at once (doc/mercury-native.md section 1). A
+    stop is never held back: it goes out at once and, inside that pause, once more after it.
     """
 
-    def __init__(self, url, baudrate=9600, timeout=5.0, board=0):
+    def __init__(self, url, baudrate=9600, timeout=5.0, board=0, motion_pause=0.0):
         """Opens the port (see SerialLine) for board 0-15; select() must come first."""
         self.board = board
         self._select_code = SELECT + _board_character(board)
         self._exchange_lock = threading.Lock()
+        self._motion_pause = motion_pause
+        self._quiet_until = 0.0  # monotonic time before which the controller may drop bytes
         super().__init__(url, baudrate, timeout)
 
     # ---- exchanges ------------------------------------------------------------------------
 
-    def _read_report(self, command):
-        """The text of one report: bytes up to CR LF ETX, without them."""
+    def _read_report(self, command, request, lines=1):
+        """The text of one report: bytes up to CR LF ETX, without them. An echo of the request
+        (a controller in echo mode) is skipped; a report of several lines (VE) is joined with
+        spaces when `lines` allows it."""
         received = bytearray()
         while True:
             searched = max(0, len(received) - len(REPORT_END) + 1)
@@ -191,62 +162,83 @@ class NativePort(SerialLine):
                 break
         if end + len(REPORT_END) != len(received):
             raise GarbledReply(command, bytes(received), 'more bytes after the end of the report')
-        text = received[:end].decode('latin-1')
-        if any(c in text for c in '\r\n\x03'):
+        text = _without_echo(received[:end], request).decode('latin-1')
+        parts = text.split('\r\n')
+        if len(parts) > lines or any(c in part for part in parts for c in '\r\n\x03'):
             raise GarbledReply(command, bytes(received), 'a line end inside a report')
-        return text
+        return ' '.join(part.strip() for part in parts) if len(parts) > 1 else text
 
-    def _exchange(self, command, request):
+    def _write_paced(self, request):
+        """Writes a request once the pause after a motion command is over (exchange lock held)."""
+        wait = self._quiet_until - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._discard_stale_input()
+        self._write(request)
+
+    def _exchange(self, command, request, lines=1):
         """Sends a request and returns its report (caller holds the exchange lock)."""
-        self._discard_stale_input()
-        self._write(request)
-        return self._read_report(command)
+        self._write_paced(request)
+        return self._read_report(command, request, lines)
 
-    def _send_under_lock(self, request):
-        self._discard_stale_input()
-        self._write(request)
+    def _send_line(self, line):
+        """Sends a line command and starts the pause if it starts a motion (exchange lock held)."""
+        self._write_paced(_check_line(line).encode('ascii') + CR)
+        if self._motion_pause and _starts_motion(line):
+            self._quiet_until = time.monotonic() + self._motion_pause
 
     # ---- low level --------------------------------------------------------------------------
 
     def select(self):
         """Sends the address selection code: this board answers from now on, others are deaf."""
         with self._exchange_lock:
-            self._send_under_lock(self._select_code)
+            self._write_paced(self._select_code)
 
     def send(self, line):
         """Sends a line (one command or several separated by commas) without checking it."""
-        request = _check_line(line).encode('ascii') + CR
         with self._exchange_lock:
-            self._send_under_lock(request)
+            self._send_line(line)
 
     def command(self, line):
         """Sends a line, then reads TS: ControllerError if it shows an error number."""
-        request = _check_line(line).encode('ascii') + CR
         with self._exchange_lock:
-            self._send_under_lock(request)
+            self._send_line(line)
             status = NativeStatus.parse(self._exchange('TS', TELL_STATUS.encode('ascii')))
         if status.error:
-            raise controller_error(status.error, line)
+            raise controller_error(status, line)
         return status
 
-    def query(self, line):
+    def query(self, line, lines=1):
         """Sends a report command such as 'TT' and returns its report text."""
         request = _check_line(line).encode('ascii') + CR
         with self._exchange_lock:
-            return self._exchange(line, request)
+            return self._exchange(line, request, lines)
 
     def query_character(self, character):
-        """Sends a single-character report command such as "'" and returns its report text."""
+        """Sends a single-character report command such as "'" and returns its report text.
+        One that goes unanswered is asked once more (EPICS retries likewise) before NoReply."""
         if character not in SINGLE_CHARACTER_COMMANDS or character == ABORT:
             raise ValueError(f'invalid single-character query {character!r}')
+        request = character.encode('ascii')
         with self._exchange_lock:
-            return self._exchange(character, character.encode('ascii'))
+            try:
+                return self._exchange(character, request)
+            except NoReply as e:
+                if character not in REPEATABLE_QUERIES:
+                    raise
+                self._log.warning('%s: %s; asking again', self.url, e)
+                return self._exchange(character, request)
 
     def send_character(self, character):
         """Sends a single-character command that has no report ('!': stop now)."""
         if character != ABORT:
             raise ValueError(f'{character!r} is not a single-character command without a report')
-        self._write(character.encode('ascii'))
+        request = character.encode('ascii')
+        self._write(request)
+        wait = self._quiet_until - time.monotonic()
+        if wait > 0:  # it may have been dropped: once more when the controller listens again
+            time.sleep(wait)
+            self._write(request)
 
     # ---- typed queries ------------------------------------------------------------------------
 
@@ -266,7 +258,7 @@ class NativePort(SerialLine):
         return text == '1'
 
     def status(self):
-        """% (TS): the status report, decoded."""
+        """% (TS): the status report, decoded by its length (native_status.py)."""
         return NativeStatus.parse(self.query_character(TELL_STATUS))
 
     def velocity(self):
@@ -277,10 +269,14 @@ class NativePort(SerialLine):
         """TL: the programmed acceleration, counts per second squared."""
         return _parse_counts('TL', self.query('TL'), 'L')
 
+    def report_value(self, command, letter):
+        """A number report such as GP -> 'G:+0000000350' -> 350 (reading back a setting)."""
+        return _parse_counts(command, self.query(command), letter)
+
     def version(self):
-        """VE: the copyright and firmware line, e.g. '(c)2007 Physik Instrumente(PI) Karlsruhe,
-        C-863, Ver. 1.09, 2007-08-28'."""
-        return self.query('VE').strip()
+        """VE: the copyright and firmware text, on one line or two as the manual prints it
+        [42]: '(c)2007 Physik Instrumente(PI) Karlsruhe, C-863, Ver. 1.09, 2007-08-28'."""
+        return self.query('VE', lines=VERSION_LINES).strip()
 
     def board_number(self):
         """TB: the board number of the selected controller (a check that selection worked)."""
@@ -292,12 +288,10 @@ class NativePort(SerialLine):
 
     @staticmethod
     def model_and_firmware(version):
-        """('C-863', '1.09') from a VE line; GarbledReply if it names no PI model."""
+        """('C-863', '1.09') from a VE text; (None, ...) if it names no PI model."""
         model = _MODEL.search(version)
-        if not model:
-            raise GarbledReply('VE', version, 'no PI model (such as C-863) in the version line')
         firmware = _VERSION.search(version)
-        return model.group(1), firmware.group(1) if firmware else 'unknown'
+        return model.group(1) if model else None, firmware.group(1) if firmware else 'unknown'
 
     # ---- commands (checked through TS) ---------------------------------------------------------
 
@@ -315,3 +309,15 @@ class NativePort(SerialLine):
         """! (AB): stop at once; the target becomes the current position. One byte, sent
         ahead of any exchange in progress."""
         self.send_character(ABORT)
+
+
+def _without_echo(received, request):
+    """A report without the echo of its request in front (echo mode: the request's bytes, a
+    line's CR perhaps followed by LF (?)), so a controller left in echo mode still reads right.
+    No report begins with a request's own characters, so nothing real is taken for an echo."""
+    command = request.rstrip(CR)
+    echoes = (command + b'\r\n', command + CR) if request.endswith(CR) else (request,)
+    for echo in echoes:
+        if received.startswith(echo):
+            return received[len(echo):]
+    return received

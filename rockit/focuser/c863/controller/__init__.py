@@ -19,6 +19,8 @@ def make_controller(config) -> Controller:
     """The controller the config's "protocol" asks for, not yet connected."""
     if config.protocol == 'native':
         return NativeController(config.serial_port, config.serial_baud, config.serial_timeout,
-                                config.controller_address, config.reference_mode, config.reference_position)
+                                config.controller_address, config.reference_mode, config.reference_position,
+                                tuning=config.servo_tuning, settle_window=config.settle_window,
+                                motion_pause=config.motion_pause, busy_timeout=config.home_timeout)
     return GCSController(config.serial_port, config.serial_baud, config.serial_timeout,
                          config.controller_address, config.reference_mode)

@@ -3,9 +3,11 @@
 """A C-863.10 axis driven with PI's native Mercury commands (native.py); see
 doc/mercury-native.md. Steps are the controller's own counts."""
 import logging
+import time
 
 from ..errors import ControllerFailure, NotSupported
-from ..native import NativePort, controller_error, motor_switched_off
+from ..native import MAX_POSITION, NativePort, controller_error, motor_switched_off
+from ..native_status import SIX_BYTE
 from .axis import PolledAxis, trapezoid_time
 from .interface import ControllerInfo, Snapshot
 
@@ -14,31 +16,53 @@ log = logging.getLogger(__name__)
 # home() declares the position to be this before it searches the reference edge, so that a
 # search that fails, is stopped, or is cut short by a restart leaves a count the controller
 # itself shows to be unreferenced. A search travels far less than REFERENCED_FLOOR - this.
-UNREFERENCED_POSITION = -1000000000
+# Nine digits: no argument may have more (MS176E p. 18).
+UNREFERENCED_POSITION = -900000000
 REFERENCED_FLOOR = -500000000
-# The top of the native controller's counter (its MA range).
-NATIVE_MAX_STEPS = 1073741822
+# The top of the positions the daemon may send (nine digits).
+NATIVE_MAX_STEPS = MAX_POSITION
+
+# The layouts of the status report whose motor-off bit is proven on C-862/C-863 hardware
+# (EPICS motorPI, labtools): only there does "motor on" let a reference outlive a restart.
+PROVEN_LAYOUTS = (SIX_BYTE,)
+
+# An axis at rest (\ = 0) but outside the settling window of its target has this long to
+# settle before the move counts as ended short (a limit switch, an obstacle). The servo settles
+# in milliseconds; this is generous so that a slow settle never ends a good move.
+SETTLE_TIME = 0.5
+# A find-edge not seen running within this long after FE was sent did not start.
+SEARCH_START_TIME = 2.0
+# While a motion left running (by an earlier daemon or a hand terminal) ends, at connect.
+BUSY_POLL_INTERVAL = 0.1
+
+# Tuning commands whose value the controller reports back, and how: the report command and the
+# report's letter. GP and GL are MS176E p. 27; TY, TL [41, 38]. DI, DD, SM report nothing there.
+TUNING_READBACK = {'DP': ('GP', 'G'), 'DL': ('GL', 'M'), 'SV': ('TY', 'Y'), 'SA': ('TL', 'L')}
 
 
 class NativeController(PolledAxis):
     """A C-863.10 axis driven with PI's native Mercury commands; steps are its encoder counts.
 
     The native set cannot say whether the axis is referenced, has no travel range and no serial
-    number. What is known instead, and why it is safe:
+    number, and its status report comes in layouts that the manual and the hardware drivers
+    describe differently (native_status.py). So this class relies on what the telescope's
+    previous daemon proved on this controller: the moving flag (\\) and the position (').
 
-    * The position is referenced after a reference run of this daemon succeeded: MN, DH to
-      UNREFERENCED_POSITION, FE<reference_mode>; when the search ends on its own, away from the
-      limit switches with the motor on, DH<reference_position> defines the edge. A search that
-      ends on a limit switch, or is stopped, is a failure and no DH follows.
-    * After a reconnect or a daemon restart the controller is taken as still referenced if its
-      motor is on and its count is not the marker's. Power-up and RT leave the motor off and
-      the count at 0 (MS176E p. 7, 33), a following error switches the motor off, and a run that
-      did not finish leaves the marker's count: all of these read as NOT referenced, and need
-      `focus home`. Only someone switching the motor on by hand between daemon runs (MMCRun,
-      a terminal: MN without FE and DH) could fool this. So connect() never switches the motor
-      on: an unreferenced controller shows servo off until `focus home`.
+    * A move has ended when \\ is 0; it succeeded when the position is then within
+      settle_window counts of the target. One that stays outside for SETTLE_TIME ended short.
+    * A reference run is MN, the servo tuning, DH to UNREFERENCED_POSITION, FE<reference_mode>.
+      It has ended when \\ is 0 again; away from the limit switches with the motor on, it
+      succeeded and DH<reference_position> defines the edge. A stopped one is a failure.
+    * After a reconnect or a daemon restart the controller is taken as still referenced only if
+      its report has a layout whose motor-off bit is proven (PROVEN_LAYOUTS), the motor is on,
+      and the count is above REFERENCED_FLOOR. Power-up and RT leave the motor off and the
+      count at 0 (MS176E p. 7, 33), a following error switches the motor off, and a run that did
+      not finish leaves the marker's count: all of these read as NOT referenced, and need
+      `focus home`. So connect() never switches the motor on.
     * A power-up also deselects the controller, so it falls silent: the daemon sees a lost
       link, reconnects (selecting it again) and finds it not referenced.
+    * After selecting, connect() sends single-character queries only until \\ is 0: a line
+      command would cut short a reference run still going (the previous daemon learnt this).
     * A motor that switches itself off while connected is reported as PI's -1024 (servo
       switched off automatically), so the daemon treats it as the following error it is.
     * The limits are the configured ones: the controller only bounds its counter.
@@ -48,43 +72,72 @@ class NativeController(PolledAxis):
     has_travel_range = False
     stop_command = '! (abort)'
 
-    def __init__(self, url, baudrate, timeout, address=1, reference_mode='FE2', reference_position=0):
+    def __init__(self, url, baudrate, timeout, address=1, reference_mode='FE2', reference_position=0,
+                 tuning=(), settle_window=10, motion_pause=0.02, busy_timeout=300.0):
         super().__init__(url)
         self._baudrate = baudrate
         self._timeout = timeout
         self._board = address - 1  # address is the device number 1-16, as in GCS mode
         self._reference_mode = reference_mode
         self._reference_position = reference_position
+        self._tuning = tuple(tuning)
+        self._settle_window = settle_window
+        self._motion_pause = motion_pause
+        self._busy_timeout = busy_timeout
         self._velocity = None
         self._acceleration = None
         self._referenced = False
-        self._searching = False    # our find-edge was sent and is not judged yet; stop() ends it
-        self._search_seen = False  # ... and a poll has seen it running
-        self._motor_on = False     # as last seen; a change to off that we did not ask for is a fault
-        self._error_number = 0     # last error number seen in TS, so each is reported once
+        self._searching = False      # our find-edge was sent and is not judged yet; stop() ends it
+        self._search_seen = False    # ... and a poll has seen it running
+        self._search_sent_at = None  # monotonic time FE went out
+        self._off_target_since = None  # at rest outside the settling window since (monotonic)
+        self._halted = None          # why the last move ended short of its target, until the next
+        self._motor_on = False       # as last seen; a change to off that we did not ask for is a fault
+        self._error_number = 0       # last error number seen in TS, so each is reported once
+
+    # ---- connecting ------------------------------------------------------------------------
 
     def connect(self):
-        """Opens the port, selects the board, checks it is a native C-863 and decides from its
-        motor state and count whether it is still referenced. Never moves or switches the motor."""
-        self._port = NativePort(self._url, self._baudrate, self._timeout, self._board)
+        """Opens the port, selects the board, waits for any motion to end, identifies the
+        controller and decides from its status and count whether it is still referenced.
+        Never moves or switches the motor."""
+        self._port = NativePort(self._url, self._baudrate, self._timeout, self._board, self._motion_pause)
         try:
             self._port.select()
+            self._wait_until_still()
             self._check_board()
             model, firmware = self._identify()
             self._velocity = self._port.velocity()
             self._acceleration = self._port.acceleration()
             status = self._port.status()
+            log.info('status report at connect: %s', status.describe())
+            if status.echo_on:
+                status = self._switch_echo_off()
             position = self._port.position()
-            self._motor_on = status.servo
-            self._referenced = status.servo and position >= REFERENCED_FLOOR
+            self._motor_on = status.servo is True
+            self._referenced = (status.layout in PROVEN_LAYOUTS and status.servo is True
+                                and position >= REFERENCED_FLOOR)
             self._searching = False
-            self._error_number = status.error
+            self._off_target_since = self._halted = None
+            self._error_number = status.error or 0
             self._forget_target()
-            return ControllerInfo(model, None, firmware, REFERENCED_FLOOR, NATIVE_MAX_STEPS,
-                                  f'{model} firmware {firmware} (native Mercury commands)')
+            return ControllerInfo(model or 'unknown model', None, firmware, REFERENCED_FLOOR, NATIVE_MAX_STEPS,
+                                  f'{model or "unknown model"} firmware {firmware} (native Mercury commands)')
         except Exception:
             self.close()
             raise
+
+    def _wait_until_still(self):
+        """Asks \\ (a single character, which interrupts nothing) until the axis is still."""
+        deadline = time.monotonic() + self._busy_timeout
+        if not self._port.moving():
+            return
+        log.warning('the controller on %s is moving (a reference run or move left running?): waiting for it '
+                    'to end before sending any line command', self._url)
+        while self._port.moving():
+            if time.monotonic() > deadline:
+                raise NotSupported(f'the controller on {self._url} was still moving after {self._busy_timeout:g} s')
+            time.sleep(BUSY_POLL_INTERVAL)
 
     def _check_board(self):
         """TB: the board that answers is the one selected (MS176E p. 9)."""
@@ -93,12 +146,25 @@ class NativeController(PolledAxis):
             raise NotSupported(f'board {board} answered on {self._url} after selecting board {self._board}')
 
     def _identify(self):
+        """The model and firmware from VE. Anything that answers TB and VE in native commands
+        is driven; a VE naming no C-863 is worth a warning, not a refusal."""
         version = self._port.version()
         model, firmware = NativePort.model_and_firmware(version)
-        if model.split('.')[0] != 'C-863':  # 'C-863' or an ordering number such as 'C-863.10'
-            raise NotSupported(f'device on {self._url} is not a C-863 speaking native Mercury commands: '
-                                f'VE answered {version!r}')
+        if model is None or model.split('.')[0] != 'C-863':  # 'C-863' or an ordering number 'C-863.10'
+            log.warning('VE on %s answered %r, which names no C-863: driving it as one (native Mercury '
+                        'commands); check doc/mercury-native.md before trusting it', self._url, version)
         return model, firmware
+
+    def _switch_echo_off(self):
+        """EF (echo off, as labtools sends it); replies are read past an echo either way."""
+        log.warning('the controller echoes commands (status: echo on): sending EF (echo off)')
+        self._port.send('EF')
+        status = self._port.status()
+        if status.echo_on:
+            log.warning('echo is still on after EF: replies are read past their echo')
+        return status
+
+    # ---- units -----------------------------------------------------------------------------
 
     @staticmethod
     def to_steps(position):
@@ -109,43 +175,71 @@ class NativeController(PolledAxis):
     def to_units(steps):
         return steps
 
-    def poll(self, track_position=True):
-        """Reads the axis state: one TS exchange (23 bytes) when idle and unchanged.
+    # ---- polling ---------------------------------------------------------------------------
 
-        The moving flag (\\) is read while something moves or TS changed; the position as
-        _position_wanted() says, and always during a reference run of ours. When that run has
-        ended, this poll judges it and, if it succeeded, defines the edge (DH), so the snapshot
-        already shows the result.
+    def poll(self, track_position=True):
+        """Reads the axis state: one TS exchange when idle and unchanged.
+
+        The moving flag (\\) is read while something moves, settles or TS changed; the
+        position as _position_wanted() says, whenever \\ has just become 0 (to judge the end of
+        a move) and always during a reference run of ours. When that run has ended, this poll
+        judges it and, if it succeeded, defines the edge (DH), so the snapshot shows the result.
         """
         stops = self._stops_sent
         status = self._port.status()
         searching = self._searching  # read after TS: stop() clears it before its stop byte goes out
         last = self._last
         fresh = last is None
-        register = status.raw[0] << 8 | status.raw[1]
+        register = int.from_bytes(bytes(status.raw), 'big')
         changed = fresh or register != last.status_register
-        moving = self._port.moving() if changed or last.moving or last.referencing else False
-        busy = moving or status.referencing
-        at_rest = not busy and (status.on_target or not status.servo)
+        settling = self._off_target_since is not None
+        moving = self._port.moving() if searching or changed or last.moving or settling else False
+        just_stopped = not moving and (fresh or last.moving or settling)
 
-        if searching or self._position_wanted(fresh, track_position, busy, changed, at_rest):
+        if searching or just_stopped or self._position_wanted(fresh, track_position, moving, changed, not moving):
             position = self._port.position()
         else:
             position = last.position
-        if searching and busy:
-            self._search_seen = True
-        elif searching and self._search_has_run(position):
-            position = self._finish_reference_run(status, position)
+        if searching:
+            position = self._follow_reference_run(status, moving, position)
+        at_rest = not moving and not self._searching
         target = self._current_target(position, at_rest, self._port.target, stops)
+        on_target = at_rest and abs(position - target) <= self._settle_window
+        halted = self._judge_rest(status, at_rest, on_target, position, target)
         error = self._new_error(status)
 
-        return self._keep(Snapshot(position, target, moving, status.on_target, status.referencing,
-                                   self._referenced, status.servo, error, register), stops)
+        return self._keep(Snapshot(position, target, moving, on_target, self._searching, self._referenced,
+                                   status.servo is not False, error, register, halted), stops)
 
-    def _search_has_run(self, position):
-        """A find-edge at rest has run (rather than not started yet) if it was seen running or
-        has moved the count away from the marker home() defined just before it."""
-        return self._search_seen or position != UNREFERENCED_POSITION
+    def _judge_rest(self, status, at_rest, on_target, position, target):
+        """None while the axis moves, is on target or may still settle; once it has rested
+        outside the window for SETTLE_TIME, why the move ended short (kept until the next one)."""
+        if not at_rest or on_target or status.servo is False:
+            self._off_target_since = None
+            return None
+        if self._halted is None:
+            now = time.monotonic()
+            if self._off_target_since is None:
+                self._off_target_since = now
+            elif now - self._off_target_since >= SETTLE_TIME:
+                self._off_target_since = None
+                self._halted = (f'at rest at {position} steps, {position - target:+d} from the target {target}'
+                                f'{_limit_text(status)}')
+        return self._halted
+
+    def _follow_reference_run(self, status, moving, position):
+        """Notes a find-edge running, or judges one that has ended (\\ is 0 again after it ran,
+        or it never started). Returns the position, redefined if the run succeeded."""
+        if moving:
+            self._search_seen = True
+            return position
+        if self._search_seen or position != UNREFERENCED_POSITION:
+            return self._finish_reference_run(status, position)
+        if time.monotonic() - self._search_sent_at >= SEARCH_START_TIME:
+            self._searching = False
+            log.error('reference run failed: %s did not start (no motion within %g s)',
+                      self._reference_mode, SEARCH_START_TIME)
+        return position
 
     def _finish_reference_run(self, status, position):
         """Judges a find-edge that has ended; on success defines the edge. Returns the position."""
@@ -162,10 +256,9 @@ class NativeController(PolledAxis):
     def _reference_failure(self, status):
         """Why an ended find-edge did not find the edge, or None."""
         if status.positive_limit or status.negative_limit:
-            side = 'positive' if status.positive_limit else 'negative'
-            return (f'{self._reference_mode} ended on the {side} limit switch without finding the reference '
-                    f'edge (wrong mode for this stage?)')
-        if not status.servo:
+            return (f'{self._reference_mode} ended{_limit_text(status)} without finding the reference edge '
+                    f'(wrong mode for this stage?)')
+        if status.servo is False:
             return f'the motor switched off during {self._reference_mode}'
         if status.error:
             return f'controller error {status.error} during {self._reference_mode}'
@@ -173,37 +266,71 @@ class NativeController(PolledAxis):
 
     def _new_error(self, status):
         """An error to report once: the motor switching itself off, or a new TS error number."""
-        switched_off = self._motor_on and not status.servo
-        self._motor_on = status.servo
-        previous, self._error_number = self._error_number, status.error
+        switched_off = self._motor_on and status.servo is False
+        if status.servo is not None:
+            self._motor_on = status.servo
+        previous, self._error_number = self._error_number, status.error or 0
         if switched_off:
             return motor_switched_off('TS')
         if status.error and status.error != previous:
-            return controller_error(status.error, 'TS')
+            return controller_error(status, 'TS')
         return None
+
+    # ---- motion ----------------------------------------------------------------------------
 
     def move_to(self, steps):
         """Starts an absolute move (MA); ControllerError if the controller flags an error."""
+        self._off_target_since = self._halted = None
         self._move(steps, lambda: self._port.move(steps))
 
     def home(self):
-        """Starts a reference run in one line: motor on, the marker count, find edge. The poll
-        that sees the search end completes it (see poll())."""
+        """Starts a reference run: motor on, the servo tuning, the marker count, find edge, one
+        line each. The poll that sees the search end completes it (see poll()). A stop sent
+        meanwhile (from another thread) keeps FE from being sent at all."""
+        stops = self._stops_sent
         self._searching, self._search_seen, self._referenced = True, False, False
+        self._off_target_since = self._halted = None
         try:
-            self._port.command(f'MN,DH{UNREFERENCED_POSITION},{self._reference_mode}')
+            self._port.command('MN')
+            self._motor_on = True
+            self._apply_tuning()
+            self._port.define_home(UNREFERENCED_POSITION)
+            self._search_sent_at = time.monotonic()
+            if self._stops_sent == stops:
+                self._port.command(self._reference_mode)
         except ControllerFailure:
             self._searching = False
             raise
-        self._motor_on = True
         self._await_rest()
+
+    def _apply_tuning(self):
+        """Sends the configured servo tuning (MN and power-up restore the defaults, MS176E p. 33)
+        and logs what the controller reports back where it can."""
+        for command in self._tuning:
+            self._port.command(command)
+            readback = TUNING_READBACK.get(command[:2])
+            if readback is None:
+                log.info('servo tuning: %s sent (the controller cannot report it back)', command)
+                continue
+            value = self._port.report_value(*readback)
+            level = logging.INFO if value == int(command[2:]) else logging.WARNING
+            log.log(level, 'servo tuning: %s sent, %s reports %d', command, readback[0], value)
+        if any(command[:2] in ('SV', 'SA') for command in self._tuning):
+            self._velocity, self._acceleration = self._port.velocity(), self._port.acceleration()
 
     def stop(self):
         """Stops at once ('!', one byte ahead of any poll): moves and reference runs alike.
         The target becomes where the axis stopped, so nothing resumes (as it would after ST)."""
         self._searching = False
+        self._off_target_since = self._halted = None
         self._stop(lambda port: port.abort())
 
     def expected_motion_time(self, from_steps, to_steps):
         """Seconds a trapezoidal move needs at the programmed velocity (TY) and acceleration (TL)."""
         return trapezoid_time(abs(to_steps - from_steps), self._velocity, self._acceleration, self._acceleration)
+
+
+def _limit_text(status):
+    """' on the positive limit switch' when the status shows one (else '')."""
+    sides = [side for side, hit in (('positive', status.positive_limit), ('negative', status.negative_limit)) if hit]
+    return f' on the {" and ".join(sides)} limit switch' if sides else ''
