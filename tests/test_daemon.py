@@ -87,15 +87,22 @@ def test_initialize_twice_is_not_disconnected(initialized_daemon):
     assert initialized_daemon.call('initialize') == CommandStatus.NotDisconnected
 
 
-@BOTH_PROTOCOLS
-def test_initialize_refuses_a_device_that_is_not_a_c863(daemon_factory, make_simulator, protocol):
-    model, complaint = {'gcs': ('E-861', 'not a GCS C-863'),
-                        'native': ('C-663', 'not a C-863 speaking native Mercury commands')}[protocol]
-    daemon = daemon_factory(simulator=make_simulator(model=model))
+def test_initialize_refuses_a_device_that_is_not_a_c863(daemon_factory, make_simulator):
+    daemon = daemon_factory(simulator=make_simulator(model='E-861'))
     assert daemon.call('initialize') == CommandStatus.Failed
     status = daemon.status()
     assert status['status_label'] == 'OFFLINE'
-    assert complaint in status['message'] and model in status['message']
+    assert 'not a GCS C-863' in status['message'] and 'E-861' in status['message']
+
+
+@pytest.mark.parametrize('protocol', ['native'])
+def test_a_native_controller_naming_another_model_is_driven_with_a_warning(daemon_factory, make_simulator):
+    """The native set has no identification beyond VE's text: a board that answers TB and VE in
+    native commands is driven, and the log says what VE named."""
+    daemon = daemon_factory(simulator=make_simulator(model='C-663'))
+    assert daemon.call('initialize') == CommandStatus.Succeeded
+    assert daemon.status()['controller'] == 'C-663 firmware 1.09 (native Mercury commands)'
+    daemon.wait_for_output('which names no C-863: driving it as one')
 
 
 def test_initialize_without_a_device_fails_with_the_reason(daemon_factory, tmp_path):

@@ -31,7 +31,7 @@ import re
 import threading
 import time
 
-from .errors import ControllerError, GarbledReply, NoReply
+from .errors import ControllerError, GarbledReply
 from .native_status import NativeStatus, error_text
 from .serialline import SerialLine
 
@@ -57,8 +57,6 @@ MAX_POSITION = 999999999
 # Motion commands, after which the next byte waits (NativePort's motion_pause): EPICS motorPI
 # found that "C-862 drops transmitted characters on move command" and waits 17 ms.
 MOTION_COMMANDS = ('MA', 'MR', 'GH', 'FE')
-# Single-character reports that may be asked again when one went unanswered (they change nothing).
-REPEATABLE_QUERIES = frozenset("'%\\")
 
 _COUNTS = re.compile(r'([A-Z]):([+-]?[0-9]{1,10})\Z')
 _BOARD = re.compile(r'B:([0-9A-Fa-f]{1,4})\Z')
@@ -215,19 +213,11 @@ class NativePort(SerialLine):
             return self._exchange(line, request, lines)
 
     def query_character(self, character):
-        """Sends a single-character report command such as "'" and returns its report text.
-        One that goes unanswered is asked once more (EPICS retries likewise) before NoReply."""
+        """Sends a single-character report command such as "'" and returns its report text."""
         if character not in SINGLE_CHARACTER_COMMANDS or character == ABORT:
             raise ValueError(f'invalid single-character query {character!r}')
-        request = character.encode('ascii')
         with self._exchange_lock:
-            try:
-                return self._exchange(character, request)
-            except NoReply as e:
-                if character not in REPEATABLE_QUERIES:
-                    raise
-                self._log.warning('%s: %s; asking again', self.url, e)
-                return self._exchange(character, request)
+            return self._exchange(character, character.encode('ascii'))
 
     def send_character(self, character):
         """Sends a single-character command that has no report ('!': stop now)."""

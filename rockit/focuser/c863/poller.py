@@ -37,6 +37,7 @@ class Poller:
         self._requests = queue.Queue()
         self._closing = threading.Event()
         self._failed_polls = 0
+        self._retry_at_once = False  # the last poll went unanswered for the first time
         self._watchdog = systemd.watchdog_interval()
         self._thread = threading.Thread(target=self._run, name='poll', daemon=True)
 
@@ -119,7 +120,11 @@ class Poller:
         state = self._state
         with state.lock:
             now = time.monotonic()
-            if state.controller is None:
+            if state.controller is not None and self._retry_at_once:
+                # A reply lost once (EPICS: a C-862 may drop characters) is asked for again at
+                # once, not a poll period later; the silence already took serial_timeout.
+                delay = 0.0
+            elif state.controller is None:
                 delay = max(0.0, state.next_retry - now) if state.wanted else 3600.0
             elif state.activity or state.snapshot.moving or state.snapshot.referencing:
                 delay = self._config.moving_loop_delay
@@ -150,16 +155,17 @@ class Poller:
         except ControllerFailure as e:
             with state.lock:
                 self._failed_polls += 1
+                self._retry_at_once = isinstance(e, NoReply) and self._failed_polls == 1
                 if self._failed_polls >= FAILED_POLLS_BEFORE_LINK_LOST:
                     self._lose_link(str(e))
                 elif self._failed_polls == 1:
-                    log.warning('poll failed (will retry): %s', e)
+                    log.warning('poll failed (will retry%s): %s', ' at once' if self._retry_at_once else '', e)
             return
         except Exception as e:
             self._unexpected(e)
             return
         with state.lock:
-            self._failed_polls = 0
+            self._failed_polls, self._retry_at_once = 0, False
             state.take(snapshot)
             state.publish()
 
@@ -196,7 +202,7 @@ class Poller:
         with state.lock:
             state.controller, state.info = controller, info
             state.link_problem, state.fault = None, None
-            self._failed_polls = 0
+            self._failed_polls, self._retry_at_once = 0, False
             state.snapshot = None
             state.take(snapshot)
         log.info('connected to %s on %s; %s', info.description, self._config.serial_port,
