@@ -83,13 +83,22 @@ def simulator_options():
 
 
 @pytest.fixture
-def make_simulator(tmp_path, protocol, simulator_options):
+def status_layout():
+    """The TS report layout of native simulators: 'six' (the default) or 'three'. Tests that
+    should hold for both: @pytest.mark.parametrize('status_layout', ['six', 'three'])."""
+    return 'six'
+
+
+@pytest.fixture
+def make_simulator(tmp_path, protocol, simulator_options, status_layout):
     """Starts simulated C-863s (on a pty behind a symlink unless given a TCP port, so an
     unplugged device comes back at its path); closed at the end of the test."""
     started = []
 
     def make(**options):
         options = {'protocol': protocol, **simulator_options, **options}
+        if options['protocol'] == 'native':
+            options.setdefault('status_layout', status_layout)
         if 'tcp_port' not in options:
             options.setdefault('link', str(tmp_path / f'focuser{len(started)}'))
         sim = Simulator(**options)

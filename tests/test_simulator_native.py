@@ -7,6 +7,11 @@ MN, DP350, FE2, poll '\\', DH, MA..., tell position with "'", stop with '!', res
 Every reply is checked byte for byte against PI's manual MS176E (pages in brackets): reports
 end in CR LF ETX [18]. "No reply" is proven without waiting for a timeout: replies come in
 order, so if the next query's report is the first thing that arrives, nothing came before it.
+
+The status report (TS, %) has two layouts (the status_layout fixture): 'six' bytes as drivers
+proven on C-862/C-863 units read them (the default), or MS176E's 'three'. Tests of what the
+report says run in both; other tests read the six bytes, or pin 'three' where they were written
+for its bits.
 """
 import subprocess
 import sys
@@ -65,6 +70,20 @@ def stop_events(sim):
     return [detail for _, name, detail in sim.events if name == 'stop']
 
 
+def error_number(client):
+    """The last byte of the status report, which is the error number in either layout."""
+    return client.status()[-1]
+
+
+def by_layout(layout, six, three):
+    """What a test expects of the six-byte and of the three-byte status report."""
+    return {'six': six, 'three': three}[layout]
+
+
+BOTH_LAYOUTS = pytest.mark.parametrize('status_layout', ['six', 'three'])
+THREE_BYTES = pytest.mark.parametrize('status_layout', ['three'])
+
+
 # ---- selection -----------------------------------------------------------------------------------
 
 def test_power_on_controller_ignores_everything_until_selected(sim, connect):
@@ -96,12 +115,6 @@ def test_version_line(client):
 
 
 # ---- reports ---------------------------------------------------------------------------------------
-
-def test_status_after_power_on_is_motor_off_brake_on_ready(client):
-    """'S:' and six hex bytes as in the manual's example [40]: ready, motor OFF, brake ON."""
-    assert client.ask(b'%') == b'S:61 00 00 00 00 00' + END
-    assert client.ask(b'TS\r') == b'S:61 00 00 00 00 00' + END
-
 
 def test_single_character_reports_equal_their_base_commands(sim, client):
     """"%" equals TS CR [18]; likewise "'" TP, "+" TE, "(" TF [21]."""
@@ -140,6 +153,127 @@ def test_lower_case_and_spaces_are_accepted(homed):
     assert homed.wait_still() == 3500
 
 
+# ---- the status report ---------------------------------------------------------------------------
+
+@BOTH_LAYOUTS
+def test_status_after_power_on(client, status_layout):
+    """Six bytes: trajectory complete, motor loop OFF; board addressed; limit switches on and
+    active high, brake on. Three [40]: ready, motor OFF, brake on. '%' equals TS [18]."""
+    expected = by_layout(status_layout, b'S:84 80 00 0B 00 00', b'S:61 00 00') + END
+    assert client.ask(b'%') == expected
+    assert client.ask(b'TS\r') == expected
+
+
+@BOTH_LAYOUTS
+def test_status_at_rest_reads_as_the_manuals_example(homed, status_layout):
+    """The example S:04 02 00 03 02 00 [40] in six bytes: trajectory complete with the motor on;
+    the last move not positive; limit switches on, active high; on the reference signal; no
+    error. Byte 2 reads 80 (board addressed), not the example's 02 (a wait in progress)."""
+    homed.send(b'BF\r')
+    for line in (b'MA2000\r', b'MA1000\r'):  # ends above the edge, coming down
+        homed.send(line)
+        homed.wait_still()
+    homed.sim.wait_for(lambda state: state['on_target'])
+    assert homed.ask(b'TS\r') == by_layout(status_layout, b'S:04 80 00 03 02 00', b'S:03 02 00') + END
+
+
+@BOTH_LAYOUTS
+@pytest.mark.parametrize('target, direction', [(100000, 0x04), (-100000, 0x00)])
+def test_status_while_moving_and_the_direction_of_the_last_move(homed, status_layout, target, direction):
+    """Six bytes: busy while moving; byte 3 bit 2 tells whether the move goes (went) the
+    positive way. Three: ready (no wait), not on target, brake on."""
+    homed.send(b'MA%d\r' % target)
+    first, _, third, *_ = homed.status()
+    assert (first, third) == by_layout(status_layout, (0x01, direction), (0x41, 0x00))
+    homed.wait_still()
+    first, _, third, *_ = homed.status()
+    assert (first, third) == by_layout(status_layout, (0x04, direction), (0x41, 0x00))
+
+
+@BOTH_LAYOUTS
+def test_status_during_find_edge(client, status_layout):
+    """Six bytes: busy, and byte 4's find-edge bit. Three [40]: reference drive active."""
+    client.send(b'MN\r')
+    client.send(b'FE2\r')
+    status = client.status()
+    assert status[:4] == by_layout(status_layout, [0x01, 0x80, 0x04, 0x0F], [0x45, 0x00, 0x00])
+    assert client.ask(b'\\') == b'1' + END
+    client.wait_still()
+    status = client.status()
+    assert status[3 if status_layout == 'six' else 0] & 0x04 == 0, 'the search is over'
+    assert status[by_layout(status_layout, 4, 1)] == 0, 'on no switch, just below the edge'
+    assert status[-1] == 0
+
+
+@BOTH_LAYOUTS
+@pytest.mark.parametrize('target, active_high, active_low, three', [
+    (500000, 0x06, 0x0A, 0x06),   # the positive limit (and above the reference edge)
+    (-500000, 0x08, 0x04, 0x01),  # the negative limit
+])
+def test_status_on_a_limit_switch(homed, status_layout, target, active_high, active_low, three):
+    """Six bytes: byte 5 holds the line levels, which follow LH/LL: a hit switch reads 1 when
+    active high, 0 when active low (and a free one 1); byte 4 says which (bit 1) and whether the
+    switches are on (bit 0, LN/LF). Three [40]: byte 2 says which switch is hit (?)."""
+    homed.send(b'MA%d\r' % target)
+    homed.wait_still()
+    lines = by_layout(status_layout, 4, 1)
+    assert homed.status()[lines] == by_layout(status_layout, active_high, three)
+    homed.send(b'LL\r')
+    status = homed.status()
+    assert status[lines] == by_layout(status_layout, active_low, three)
+    if status_layout == 'six':
+        assert status[3] == 0x09, 'switches on, active low, brake on'
+        homed.send(b'LF\r')
+        assert homed.status()[3] == 0x08, 'switches off (the hardware still stops the carriage)'
+        homed.send(b'LN,LH\r')
+        assert homed.status()[3:5] == [0x0B, active_high]
+
+
+@BOTH_LAYOUTS
+def test_status_after_a_following_error_until_mn(homed, status_layout):
+    """Six bytes: position error exceeded (byte 1 bit 5, byte 3 bit 6) and motor loop off, until
+    MN. Three: motor OFF only. No error number says it (?)."""
+    homed.send(b'MA100000\r')
+    homed.wait(lambda: homed.position() > 20000, message='moving')
+    homed.sim.following_error()
+    assert homed.status() == by_layout(status_layout, [0xA4, 0x80, 0x44, 0x0B, 0x02, 0], [0x61, 0x02, 0])
+    homed.send(b'MN\r')
+    homed.sim.wait_for(lambda state: state['on_target'])
+    assert homed.status() == by_layout(status_layout, [0x04, 0x80, 0x04, 0x0B, 0x02, 0], [0x43, 0x02, 0])
+
+
+@BOTH_LAYOUTS
+def test_status_shows_a_compound_command_waiting(homed, status_layout):
+    """Six bytes: byte 2 bit 1, wait in progress. Three [40]: not ready."""
+    homed.send(b'WA5000,MA100\r')
+    assert homed.status()[:2] == by_layout(status_layout, [0x04, 0x82], [0x40, 0x00])
+    homed.send(b'AB\r')  # a new line ends the wait
+    assert homed.status()[:2] == by_layout(status_layout, [0x04, 0x80], [0x41, 0x00])
+
+
+@BOTH_LAYOUTS
+@pytest.mark.parametrize('line, six, three', [
+    (b'XX', 1, 6),             # command not found
+    (b'1A', 2, 6),             # first command character not a letter
+    (b'MAx', 3, 6),            # character following the command not a digit
+    (b'MA', 3, 6),             # no argument where one is needed (?)
+    (b'FE4', 4, 6),            # value too large
+    (b'SV0', 5, 6),            # value too small
+    (b'MR' + b'9' * 10, 4, 6),  # more than nine digits
+    (b'MA1' * 100, 7, 2),      # command buffer overflow (MS176E: RS-232 overflow)
+])
+def test_error_numbers(homed, status_layout, line, six, three):
+    """The six-byte layout's table tells command errors apart; MS176E's has one number for all
+    [40]. The six-byte report also raises byte 2's command error bit with the number."""
+    homed.send(line + b'\r')
+    status = homed.status()
+    assert status[-1] == by_layout(status_layout, six, three)
+    if status_layout == 'six':
+        assert status[1] == 0x84
+    assert not homed.sim.state()['moving']
+    assert error_number(homed) == 0, 'reported once (?)'
+
+
 # ---- the rockit daemon's sequence ------------------------------------------------------------------
 
 def test_rockit_initialize_finds_the_edge_defines_home_and_moves_to_nominal(sim, client):
@@ -156,21 +290,10 @@ def test_rockit_initialize_finds_the_edge_defines_home_and_moves_to_nominal(sim,
     assert homed.ask(b"'") == b'P:+0000100000' + END
     assert homed.ask(b'TT\r') == b'T:+0000100000' + END
     assert sim.state()['physical_position'] == pytest.approx(22.5)
-    homed.wait(lambda: homed.status()[0] & 0x02, message='on target')
+    assert homed.status()[0] == 0x04, 'trajectory complete, motor on'
 
 
-def test_find_edge_reports_reference_drive_and_moving_while_it_runs(client):
-    client.send(b'MN\r')
-    client.send(b'FE2\r')
-    first, *_ = client.status()
-    assert first & 0x04, 'reference drive active'
-    assert client.ask(b'\\') == b'1' + END
-    client.wait_still()
-    first, second, error = client.status()[:3]
-    assert not first & 0x04 and error == 0
-    assert not second & 0x05, 'on neither limit switch'
-
-
+@THREE_BYTES
 @pytest.mark.parametrize('start_mm, mode, found', [
     (7.5, b'FE0', True),    # below the switch, searching positive: found
     (7.5, b'FE1', False),   # below the switch, searching negative: runs to the negative limit
@@ -204,11 +327,13 @@ def test_find_edge_does_not_change_the_count_dh_does(homed):
     assert homed.position() == homed.target() == 20000
 
 
-def test_motion_needs_the_motor_on(client, sim):
-    """With the motor OFF a move is a command error (error number 6) and nothing moves."""
+@BOTH_LAYOUTS
+def test_motion_needs_the_motor_on(client, sim, status_layout):
+    """With the motor OFF a move is refused and nothing moves: a command error (6) in MS176E's
+    table; the six-byte table has no number for it, and says 1 (?)."""
     client.send(b'MA5000\r')
-    assert client.error_number() == 6
-    assert client.error_number() == 0, 'reading the status clears it'
+    assert error_number(client) == by_layout(status_layout, 1, 6)
+    assert error_number(client) == 0, 'reading the status clears it'
     assert not sim.state()['moving']
 
 
@@ -258,7 +383,8 @@ def test_dh_after_a_smooth_stop_keeps_the_axis_where_it_stopped(homed):
     assert homed.position() == homed.target() == 0
 
 
-def test_reset_restores_power_on_state_and_deselects(homed):
+@BOTH_LAYOUTS
+def test_reset_restores_power_on_state_and_deselects(homed, status_layout):
     sim = homed.sim
     homed.send(b'MA50000\r')
     homed.wait_still()
@@ -266,7 +392,8 @@ def test_reset_restores_power_on_state_and_deselects(homed):
     homed.send(b"'")
     homed.send(b'\x010')
     assert homed.ask(b"'") == b'P:+0000000000' + END, 'the count restarts at 0; nothing answered before'
-    assert homed.ask(b'%') == b'S:61 02 00 00 00 00' + END, 'motor off again (and above the switch)'
+    assert homed.ask(b'%') == by_layout(status_layout, b'S:84 80 00 0B 02 00', b'S:61 02 00') + END, \
+        'motor off, brake on again (and above the switch), no direction, limit switches back on, active high'
     assert homed.ask(b'TL\r') == b'L:+0000400000' + END, 'default acceleration [33]'
     assert sim.state()['physical_position'] == pytest.approx(17.5), 'the carriage stays where it was'
 
@@ -293,19 +420,25 @@ def test_cr_alone_repeats_the_last_line(homed):
     assert homed.wait_still() == 3000
 
 
-def test_an_unknown_command_is_error_6_and_ends_its_line(homed):
+@BOTH_LAYOUTS
+def test_an_unknown_command_sets_its_error_and_ends_its_line(homed, status_layout):
     sim = homed.sim
     homed.send(b'XX,MA5000\r')
-    assert homed.error_number() == 6
+    assert error_number(homed) == by_layout(status_layout, 1, 6)
     assert not sim.state()['moving']
 
 
-def test_an_argument_has_at_most_nine_digits(homed):
-    """"A minimum of 1 and a maximum of 9 digits" (MS176E, command syntax): ten are refused."""
+@BOTH_LAYOUTS
+def test_an_argument_has_at_most_nine_digits(homed, status_layout):
+    """"A minimum of 1 and a maximum of 9 digits" (MS176E, command syntax): ten are refused,
+    as a value too large (too small when negative) in the six-byte table (?)."""
     homed.send(b'MA0000001000\r')
-    assert homed.error_number() == 6
+    assert error_number(homed) == by_layout(status_layout, 4, 6)
+    homed.send(b'MA-0000001000\r')
+    assert error_number(homed) == by_layout(status_layout, 5, 6)
     homed.send(b'MA-000001000\r')
     assert homed.wait_still() == -1000, 'nine digits and a sign are accepted'
+    assert error_number(homed) == 0
 
 
 def test_a_new_line_interrupts_a_compound_command_that_waits(homed):
@@ -324,7 +457,7 @@ def test_a_limit_switch_stops_the_move_and_becomes_the_target(homed):
     position = homed.wait_still()
     assert position == 125000, 'the positive limit is 12.5 mm beyond the edge'
     assert homed.target() == position
-    assert homed.status()[1] & 0x04, 'positive limit'
+    assert homed.status()[4] & 0x04, 'positive limit'
     assert any(name == 'limit_switch' for _, name, _ in sim.events)
 
 
@@ -336,7 +469,7 @@ def test_power_cycle_deselects_and_forgets_the_count(homed):
     homed.send(b"'")
     homed.send(b'\x010')
     assert homed.ask(b"'") == b'P:+0000000000' + END
-    assert homed.status()[0] & 0x20, 'motor off'
+    assert homed.status()[0] & 0x80, 'motor off'
 
 
 def test_following_error_switches_the_motor_off_and_keeps_the_count(homed):
@@ -345,15 +478,17 @@ def test_following_error_switches_the_motor_off_and_keeps_the_count(homed):
     homed.wait(lambda: homed.position() > 20000, message='moving')
     sim.following_error()
     position = homed.position()
-    assert homed.status()[0] & 0x20, 'motor off'
+    assert homed.status()[0] & 0x80, 'motor off'
     assert not homed.moving()
     assert homed.position() == position
 
 
-def test_injected_error_shows_once_in_the_status(client, sim):
+@BOTH_LAYOUTS
+def test_injected_error_shows_once_in_the_status(client, sim, status_layout):
     sim.inject_error(2)
-    assert client.ask(b'%') == b'S:61 00 02 00 00 00' + END
-    assert client.ask(b'%') == b'S:61 00 00 00 00 00' + END
+    assert client.ask(b'%') == by_layout(status_layout, b'S:84 84 00 0B 00 02', b'S:61 00 02') + END, \
+        'six bytes: the command error flag goes with the number'
+    assert client.ask(b'%') == by_layout(status_layout, b'S:84 80 00 0B 00 00', b'S:61 00 00') + END
 
 
 def test_garbled_reports_lose_their_etx(client, sim):

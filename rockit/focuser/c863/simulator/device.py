@@ -31,7 +31,7 @@ from .axis import Axis
 from .gcs import GCSInterpreter
 from .gcs_tables import VELOCITY
 from .link import PtyPort, TcpPort, Transport
-from .native import NativeInterpreter
+from .native import NATIVE_OPTIONS, NativeInterpreter
 
 DEFAULT_VELOCITY = 1.5            # mm/s
 DEFAULT_REFERENCE_VELOCITY = 0.5  # mm/s
@@ -46,15 +46,19 @@ class Simulator:
     Every method is thread-safe and takes effect at once. Times are time.monotonic(), which on
     Linux is comparable across processes. `firmware` is the command interpreter (`gcs` is the
     same object in GCS mode, None in native mode); model defaults to C-863.12 (GCS) or C-863.
+
+    Options of the native firmware only (NativeInterpreter, NATIVE_OPTIONS), refused in GCS
+    mode: status_layout ('six', the default, or 'three').
     """
 
     def __init__(self, baud=9600, address=1, link=None, tcp_port=None, velocity=DEFAULT_VELOCITY,
                  reference_velocity=DEFAULT_REFERENCE_VELOCITY, referenced=False,
-                 model=None, protocol='gcs'):
+                 model=None, protocol='gcs', **native):
         if link is not None and tcp_port is not None:
             raise ValueError('a simulator serves either a pty (with an optional link) or TCP')
         if protocol not in PROTOCOLS:
             raise ValueError(f'protocol must be one of {", ".join(PROTOCOLS)}, not {protocol!r}')
+        _check_native_options(protocol, native)
         now = time.monotonic()
         self.baud = baud
         self.protocol = protocol
@@ -64,7 +68,8 @@ class Simulator:
         model = model or DEFAULT_MODELS[protocol]
         if protocol == 'native':
             self.firmware = NativeInterpreter(self.axis, address=address, model=model, record=self._record,
-                                              velocity=velocity, reference_velocity=reference_velocity, now=now)
+                                              velocity=velocity, reference_velocity=reference_velocity, now=now,
+                                              **native)
         else:
             flash = {VELOCITY: float(velocity), 0x50: float(reference_velocity),
                      0x0A: max(5.0, float(velocity))}
@@ -142,7 +147,7 @@ class Simulator:
 
     def following_error(self):
         """The servo drops and the carriage stops where it is (GCS: error 1024 latched;
-        native: only the motor-off bit shows it)."""
+        native: the status bits show it, no error number)."""
         with self._lock:
             self.firmware.following_error(time.monotonic())
 
@@ -193,3 +198,13 @@ class Simulator:
     def _record_now(self, name, detail):
         with self._lock:
             self._record(time.monotonic(), name, detail)
+
+
+def _check_native_options(protocol, native):
+    """A native-firmware option given to a GCS simulator is a mistake, not something to ignore."""
+    unknown = sorted(set(native) - set(NATIVE_OPTIONS))
+    if unknown:
+        raise TypeError(f'Simulator got unexpected options: {", ".join(unknown)}')
+    if native and protocol != 'native':
+        raise ValueError(f'{", ".join(sorted(native))}: options of the native firmware, '
+                         "only with protocol='native'")

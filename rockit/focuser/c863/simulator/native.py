@@ -19,12 +19,17 @@ numbers. Where the manual is silent, the choice made here is marked (?), to chec
   command waits, without disturbing either: ' TP, % TS, \\ moving, ! AB, + TE, ( TF [15, 21].
   Any other character interrupts a compound command that is waiting (WS, WA) [17, 46].
 * Reports end in CR LF ETX; numbers are a letter, a colon, a sign and ten digits: TP
-  "P:+0000005555" [18, 39]. TS is "S:" and hex bytes; the manual describes three (status bits,
-  switch lines, error number [40]) but its example shows six, so six are sent, the last three
-  zero (?).
-* Set commands never reply. A command that cannot be executed sets error number 6 (command
-  error) and ends the line (?); a line longer than MAX_LINE sets 2 (overflow) (?). The error
-  number stays in TS byte 3 until a TS reports it (?).
+  "P:+0000005555" [18, 39]. TS is "S:" and hex bytes. The manual's table describes three
+  (status bits, switch lines, error number [40]) but its example shows six, and drivers proven
+  on C-862/C-863 units read six with another map (an LM629's status, internal flags, motor loop
+  flags, signal line status and levels, error number): status_layout 'six' (the default) sends
+  those, 'three' the manual's table (native_registers.py).
+* Set commands never reply. A command that cannot be executed sets an error number and ends
+  the line (?): in the six-byte layout 1 for an unknown command, 2 when it does not begin with a
+  letter, 3 for an argument that is not a number, 4 or 5 for one too large or too small (more
+  than 9 digits included), 7 for a line longer than MAX_LINE (?); in the three-byte layout 6
+  (command error), and 2 (overflow) for a long line (?). The number stays in the report until a
+  TS reports it (?).
 * MA, MR, GH and FE need the motor on (MN); with it off they are command errors (?).
 * ST [35]: decelerate and come back to the position captured when ST arrived; the previous
   target is kept, and the next line command (anything but DH or AB) first restarts the motor
@@ -37,7 +42,8 @@ numbers. Where the manual is silent, the choice made here is marked (?), to chec
   position count: DH afterwards does [49].
 * The simulated stage reads 10000 counts per mm (COUNTS_PER_MM), like the GCS mode's default,
   so Simulator.state() (in mm) means the same in both modes. The limit switches always stop the
-  carriage (the C-863's hardware interlock); LN/LF/LH/LL are accepted and change nothing here.
+  carriage (the C-863's hardware interlock); LN/LF (switches on/off) and LH/LL (active high/low)
+  change only what the six-byte status report shows.
 
 Not modelled: macros (MD, EM, RM, TM, TZ, RZ, RP, SC), joystick (JN, JF, JT, SI, SJ), digital and
 analog I/O (CN, CF, CP, TC, TA, WN, WF, XN, XF, YN, YF and the # / & ) characters), TV, TD, CS,
@@ -49,18 +55,21 @@ their waits, RT. The commands live beside it: native_motion.py (motion, find-edg
 native_registers.py (settings and reports); native_syntax.py holds the command tables and the
 count and report formats.
 """
-import re
 from collections import deque
 
 from .firmware import Firmware, LineBuffer
 from .native_motion import NativeMotionCommands
 from .native_registers import NativeRegisterCommands
-from .native_syntax import (CHARACTER_COMMANDS, COUNTS_PER_MM, LINE_COMMANDS, CommandError,
-                            command, required, to_counts, to_mm, within)
+from .native_syntax import (CHARACTER_COMMANDS, COUNTS_PER_MM, ERROR_NUMBERS, LINE_COMMANDS,
+                            STATUS_LAYOUTS, CommandError, argument_value, command, required,
+                            to_counts, to_mm, within)
 
 SELECT, LF, CR = 0x01, 0x0A, 0x0D
 REPORT_END = '\r\n\x03'
-MAX_LINE = 256        # characters; the rest of a longer line is dropped with error 2 (?)
+MAX_LINE = 256        # characters; a longer line is dropped with an overflow error (?)
+
+# What a Simulator passes on to NativeInterpreter when protocol='native' (device.py).
+NATIVE_OPTIONS = ('status_layout',)
 
 # The carriage at the reference switch reads 12.5 mm (as in GCS mode, where 0x16 says so) when
 # the simulator starts "referenced": as if FE2 and DH125000 had been done before.
@@ -71,12 +80,6 @@ SETTLE_WINDOW = 10              # counts, for the on-target bit (?)
 SETTLE_TIME = 0.02              # s
 DEFAULT_WAIT_STOP = 1000        # ms, WS without an argument [43]
 
-ERRORS = {'overflow': 2, 'command': 6}
-
-# MS176E on command syntax: "MR, for example, must be followed by a minimum of 1 and a maximum
-# of 9 digits"; a sign may come first.
-_ARGUMENT = re.compile(r'-?[0-9]{1,9}\Z')
-
 
 class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     """A C-863 speaking native Mercury commands: selection, line and single-character
@@ -86,15 +89,19 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     advance(t) runs what is due (the rest of a compound command after a wait) and returns the
     reports that produced. record(t, name, detail) is told about commands, stops and axis events.
     address is the device number 1-16 (the board number plus one), as in GCS mode.
+    status_layout is how TS reports: 'six' bytes (default) or MS176E's 'three' (STATUS_LAYOUTS).
     """
 
     counts_per_unit = COUNTS_PER_MM
 
     def __init__(self, axis, address=1, model='C-863', record=None, velocity=1.5,
-                 reference_velocity=0.5, now=0.0):
+                 reference_velocity=0.5, now=0.0, status_layout='six'):
         if isinstance(address, bool) or not isinstance(address, int) or not 1 <= address <= 16:
             raise ValueError(f'invalid address {address!r}: a native controller is device 1-16 (board 0-F)')
+        if status_layout not in STATUS_LAYOUTS:
+            raise ValueError(f'status_layout must be one of {", ".join(STATUS_LAYOUTS)}, not {status_layout!r}')
         self.board = f'{address - 1:X}'
+        self.status_layout = status_layout
         self.power_on_velocity = to_counts(velocity)
         self.reference_velocity = reference_velocity
         super().__init__(axis, address, model, record, now)
@@ -107,6 +114,10 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
         self.velocity = self.power_on_velocity
         self.acceleration = DEFAULT_ACCELERATION
         self.settings = {}            # gains, integration and following-error limits
+        self.limits_enabled = True    # LN / LF (?)
+        self.limits_active_high = True  # LH / LL (?)
+        self.positive_direction = False  # the last move went the positive way (?)
+        self.position_error = False   # a following error switched the motor off; MN clears it
         self._line = LineBuffer(MAX_LINE)
         self._last_line = None        # what a CR alone executes again
         self._selecting = False       # ctrl-A received, board character next
@@ -161,8 +172,10 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
 
     def _servo_dropped(self):
         """The servo gave up (the position error passed the SM limit): motor off, the carriage
-        stopped. The native status has no error number for it; only 'motor OFF' shows it (?)."""
+        stopped. No error number says so: the three-byte status shows only 'motor OFF' (?), the
+        six-byte one also 'position error exceeded' until MN."""
         self._edge_search = self._resume_target = None
+        self.position_error = True
 
     def assume_referenced(self, t):
         """Start-up as if a previous session had selected the board, switched the motor on,
@@ -205,7 +218,7 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
             return None
         self._interrupt()
         if not self._line.add(byte):
-            self.error = ERRORS['overflow']
+            self._fail('overflow')
         return None
 
     def _select(self, code, t):
@@ -251,21 +264,26 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
             self._record(t, 'command', text)
             try:
                 reports.append(self._execute(text, t))
-            except CommandError:
-                self.error = ERRORS['command']
+            except CommandError as error:
+                self._fail(error.kind)
                 pending.clear()
         return reports
+
+    def _fail(self, kind):
+        """Sets the error number of a failure (a key of ERROR_NUMBERS' tables) in our layout."""
+        self.error = ERROR_NUMBERS[self.status_layout][kind]
 
     def _execute(self, text, t):
         command_text = ''.join(text.split()).upper()
         mnemonic, argument = command_text[:2], command_text[2:]
+        if not 'A' <= command_text[:1] <= 'Z':
+            raise CommandError('not_a_letter', f'not a command: {text!r}')
         if command_text == 'RMALL' or mnemonic not in LINE_COMMANDS:
-            raise CommandError(f'unknown command {text!r}')
-        if argument and not _ARGUMENT.match(argument):
-            raise CommandError(f'bad argument {text!r}')
+            raise CommandError('unknown', f'unknown command {text!r}')
+        value = argument_value(argument)
         if self._resume_target is not None and mnemonic not in ('DH', 'AB', 'ST'):
             self._restart_after_smooth_stop(t)
-        return LINE_COMMANDS[mnemonic].function(self, int(argument) if argument else None, t)
+        return LINE_COMMANDS[mnemonic].function(self, value, t)
 
     # --- waits and reset -----------------------------------------------------------------------
 

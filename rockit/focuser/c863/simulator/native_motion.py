@@ -17,12 +17,23 @@ class NativeMotionCommands:
 
     def _motor_on_required(self):
         if not self.axis.servo:
-            raise CommandError('motor is off')
+            raise CommandError('refused', 'motor is off')
 
     def _move_to(self, counts, t):
         self._motor_on_required()
         self._edge_search = None
-        self.axis.move_to(t, to_mm(within(counts, MIN_POSITION, MAX_POSITION)))
+        self._head_for(t, to_mm(within(counts, MIN_POSITION, MAX_POSITION)))
+
+    def _head_for(self, t, target):
+        """Every move starts here: the six-byte status tells the direction of the last one."""
+        self._note_direction(t, target)
+        self.axis.move_to(t, target)
+
+    def _note_direction(self, t, target):
+        """A move to where the carriage already is keeps the previous direction (?)."""
+        position = self.axis.position(t)
+        if target != position:
+            self.positive_direction = target > position
 
     @command('MA')
     def _ma(self, argument, t):
@@ -38,8 +49,10 @@ class NativeMotionCommands:
 
     @command('MN')
     def _mn(self, argument, t):
-        """Servo on, holding where the carriage is (a no-op when it is already on)."""
+        """Servo on, holding where the carriage is (a no-op when it is already on); a following
+        error is forgotten."""
         self.axis.set_servo(t, True)
+        self.position_error = False
 
     @command('MF')
     def _mf(self, argument, t):
@@ -67,9 +80,12 @@ class NativeMotionCommands:
             self._run_into_a_limit(t, positive=(mode == 0) or (mode == 3 and signal_high))
 
     def _find_edge(self, t):
-        """The carriage goes to the reference switch and stops at its edge; the count goes on."""
+        """The carriage goes to the reference switch and stops at its edge; the count goes on.
+        The direction noted is the switch's from where the search starts (?)."""
         offset = self.axis.position(t) - self.axis.physical_position(t)
-        self.axis.start_reference(t, 'FRF', self.axis.stage.reference_switch + offset)
+        switch = self.axis.stage.reference_switch + offset
+        self._note_direction(t, switch)
+        self.axis.start_reference(t, 'FRF', switch)
 
     def _run_into_a_limit(self, t, positive):
         """A search heading away from the switch never sees the signal change: the carriage
@@ -77,7 +93,7 @@ class NativeMotionCommands:
         stage = self.axis.stage
         offset = self.axis.position(t) - self.axis.physical_position(t)
         beyond = stage.positive_limit + 1.0 if positive else stage.negative_limit - 1.0
-        self.axis.move_to(t, beyond + offset)
+        self._head_for(t, beyond + offset)
 
     def _referencing(self, t):
         """'Reference drive active': an edge search is under way and the carriage still moves."""
@@ -106,7 +122,7 @@ class NativeMotionCommands:
         self._record(t, 'stop', 'ST')
         previous = to_counts(self.axis.target(t))
         captured = self.axis.position(t)
-        self.axis.move_to(t, captured)
+        self._head_for(t, captured)
         self._edge_search = None
         if previous != to_counts(captured):
             self._resume_target = previous
@@ -115,4 +131,4 @@ class NativeMotionCommands:
         """ST kept the previous target: any command but DH or AB heads for it again [35]."""
         target, self._resume_target = self._resume_target, None
         if self.axis.servo:
-            self.axis.move_to(t, to_mm(target))
+            self._head_for(t, to_mm(target))

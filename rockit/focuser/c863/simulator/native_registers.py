@@ -4,10 +4,30 @@
 
 Set commands never reply; reports are strings that native.py ends in CR LF ETX. Page numbers
 in brackets refer to PI's manual MS176E, summed up in doc/mercury-native.md.
+
+The status report (TS, %) comes in two layouts. 'three' is MS176E's table [40]: status bits,
+switch lines, error number. 'six' is what drivers proven on C-862/C-863 units read (EPICS
+motorPI's drvPIC862, labtools' pi/conf.py), which the manual's example "S:04 02 00 03 02 00"
+fits: an LM629 motion controller's status byte, the firmware's internal flags, motor loop
+flags, signal line status, signal line levels, error number (SIX_BYTE_BITS).
 """
 from .native_syntax import also_character, character, command, report, required, to_counts, within
 
-STATUS_PADDING = ' 00 00 00'  # TS bytes 4-6, which the manual shows but does not describe (?)
+# Bit numbers of the flags in the status bytes, byte by byte.
+THREE_BYTE_BITS = (            # MS176E [40]; byte 3 is the error number
+    {'ready': 0, 'on_target': 1, 'reference_drive': 2, 'motor_off': 5, 'brake': 6},
+    {'negative_limit': 0, 'reference_signal': 1, 'positive_limit': 2},
+)
+# drvPIC862 and labtools; byte 6 is the error number. Never set here, so left out: byte 1's
+# command error (b1), index pulse (b3), position limit (b4) and breakpoint (b6), byte 2's macro
+# running (b4), byte 3's move error (b3).
+SIX_BYTE_BITS = (
+    {'busy': 0, 'trajectory_complete': 2, 'position_error': 5, 'motor_off': 7},   # LM629 status
+    {'echo': 0, 'waiting': 1, 'command_error': 2, 'addressed': 7},               # internal flags
+    {'positive_direction': 2, 'position_error_excess': 6},                        # motor loop
+    {'limits_on': 0, 'limits_active_high': 1, 'find_edge': 2, 'brake': 3},        # signal status
+    {'reference_level': 1, 'positive_level': 2, 'negative_level': 3},             # signal lines
+)
 FIRMWARE = '1.09'
 VERSION_LINE = '(c)2007 Physik Instrumente(PI) Karlsruhe, {model}, Ver. {firmware}, 2007-08-28'
 GAIN_LIMIT = 32767              # DP, DI, DD, SM take 0 < n < 32,767 [24, 34]
@@ -37,9 +57,25 @@ class NativeRegisterCommands:
     def _bf(self, argument, t):
         self.brake = False
 
-    @command('LN', 'LF', 'LH', 'LL')
-    def _limit_switch_setting(self, argument, t):
-        """Accepted; the hardware interlock stops the simulated carriage at its switches anyway."""
+    @command('LN')
+    def _ln(self, argument, t):
+        """Limit switches on (LF: off). Only the six-byte status shows either: the hardware
+        interlock stops the simulated carriage at its switches anyway."""
+        self.limits_enabled = True
+
+    @command('LF')
+    def _lf(self, argument, t):
+        self.limits_enabled = False
+
+    @command('LH')
+    def _lh(self, argument, t):
+        """Limit switches active high: the six-byte status reads a hit switch's line as 1."""
+        self.limits_active_high = True
+
+    @command('LL')
+    def _ll(self, argument, t):
+        """Limit switches active low: a hit switch's line reads 0, a free one 1."""
+        self.limits_active_high = False
 
     # --- reports -------------------------------------------------------------------------------
 
@@ -89,19 +125,54 @@ class NativeRegisterCommands:
         return self.status_report(t)
 
     def status_report(self, t):
-        """TS [40]: status bits, switch lines, error number (reading it clears it (?))."""
+        """TS: 'S:' and the bytes of our layout in hex; the error number goes with the first
+        report that shows it (?)."""
+        code, self.error = self.error, 0
+        layout = self._six_bytes if self.status_layout == 'six' else self._three_bytes
+        return 'S:' + ' '.join(f'{value:02X}' for value in layout(t, code))
+
+    def _three_bytes(self, t, code):
+        """MS176E [40]. The switch lines read 1 when hit, whatever LH/LL say (?)."""
         axis = self.axis
         negative, reference, positive = axis.switch_levels(t)
-        ready = self._wait is None
-        first = (ready | axis.on_target(t) << 1 | self._referencing(t) << 2
-                 | (not axis.servo) << 5 | self.brake << 6)
-        second = negative | reference << 1 | positive << 2
-        code, self.error = self.error, 0
-        return f'S:{first:02X} {second:02X} {code:02X}{STATUS_PADDING}'
+        return _packed(THREE_BYTE_BITS, code,
+                       {'ready': self._wait is None, 'on_target': axis.on_target(t),
+                        'reference_drive': self._referencing(t), 'motor_off': not axis.servo,
+                        'brake': self.brake},
+                       {'negative_limit': negative, 'reference_signal': reference,
+                        'positive_limit': positive})
+
+    def _six_bytes(self, t, code):
+        """As drvPIC862 and labtools read them. An axis that moves (a find-edge search too) is
+        busy, one at rest has completed its trajectory. The limit lines are levels: 1 when hit
+        with the switches active high (LH), 0 when hit with them active low (LL); the reference
+        line is the signal itself, whatever LH/LL say (?)."""
+        axis = self.axis
+        busy = axis.moving(t)
+        negative, reference, positive = axis.switch_levels(t)
+        high = self.limits_active_high
+        return _packed(SIX_BYTE_BITS, code,
+                       {'busy': busy, 'trajectory_complete': not busy,
+                        'position_error': self.position_error, 'motor_off': not axis.servo},
+                       {'waiting': self._wait is not None,
+                        'command_error': code != 0, 'addressed': self.selected},
+                       {'positive_direction': self.positive_direction,
+                        'position_error_excess': self.position_error},
+                       {'limits_on': self.limits_enabled, 'limits_active_high': high,
+                        'find_edge': self._referencing(t), 'brake': self.brake},
+                       {'reference_level': reference, 'positive_level': positive == high,
+                        'negative_level': negative == high})
 
     @character('\\')
     def _moving_character(self, t):
         return '1' if self.axis.moving(t) else '0'
+
+
+def _packed(layout, code, *flags):
+    """The status bytes: each byte's flags (name -> true or false) at their bits in layout, then
+    the error number."""
+    return tuple(sum(1 << bits[name] for name, on in byte.items() if on)
+                 for bits, byte in zip(layout, flags)) + (code,)
 
 
 def _setting(name):
