@@ -274,6 +274,46 @@ def test_error_numbers(homed, status_layout, line, six, three):
     assert error_number(homed) == 0, 'reported once (?)'
 
 
+# ---- echo ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def echoing(make_simulator, connect):
+    """A client that has selected board 0 of a controller echoing from power-on."""
+    client = connect(make_simulator(echo=True))
+    client.send(b'\x010')
+    return client
+
+
+def test_with_echo_on_line_bytes_come_back_before_the_report(echoing):
+    """Each byte of a line as it arrives, the CR as CR LF (?), then the report; a set command
+    is echoed and has no report; single-character commands and selection codes are not echoed
+    (?). The six-byte status says echo is on (byte 2 bit 0)."""
+    assert echoing.ask(b'TB\r') == b'TB\r\nB:0' + END
+    echoing.send(b'SV60000\r')
+    echoing.send(b'\x010')
+    assert echoing.ask(b'%') == b'SV60000\r\nS:84 81 00 0B 00 00' + END
+    assert echoing.ask(b'TY,TL\r') == b'TY,TL\r\nY:+0000060000' + END
+    assert echoing.report() == b'L:+0000400000' + END
+
+
+def test_ef_turns_echo_off_and_en_on(echoing):
+    """EF's own line is still echoed (echo was on when it arrived); EN's is not (?)."""
+    echoing.send(b'EF\r')
+    assert echoing.ask(b'TB\r') == b'EF\r\nB:0' + END
+    assert echoing.status()[1] == 0x80
+    echoing.send(b'EN\r')
+    assert echoing.ask(b'TB\r') == b'TB\r\nB:0' + END
+
+
+def test_reset_brings_back_the_echo_of_power_on(client):
+    """Off by default; RT forgets an EN (?)."""
+    assert client.ask(b'TB\r') == b'B:0' + END
+    client.send(b'EN\r')
+    client.send(b'RT\r')
+    client.send(b'\x010')
+    assert client.ask(b'TB\r') == b'RT\r\nB:0' + END, 'RT was echoed as it arrived, TB no more'
+
+
 # ---- the rockit daemon's sequence ------------------------------------------------------------------
 
 def test_rockit_initialize_finds_the_edge_defines_home_and_moves_to_nominal(sim, client):

@@ -48,7 +48,8 @@ class Simulator:
     same object in GCS mode, None in native mode); model defaults to C-863.12 (GCS) or C-863.
 
     Options of the native firmware only (NativeInterpreter, NATIVE_OPTIONS), refused in GCS
-    mode: status_layout ('six', the default, or 'three').
+    mode: status_layout ('six', the default, or 'three'), echo (False; True echoes line commands
+    from power-on, as after EN).
     """
 
     def __init__(self, baud=9600, address=1, link=None, tcp_port=None, velocity=DEFAULT_VELOCITY,

@@ -18,6 +18,10 @@ numbers. Where the manual is silent, the choice made here is marked (?), to chec
 * Single-character commands act at once, even inside a line being received or while a compound
   command waits, without disturbing either: ' TP, % TS, \\ moving, ! AB, + TE, ( TF [15, 21].
   Any other character interrupts a compound command that is waiting (WS, WA) [17, 46].
+* Echo (EF off, as labtools sends at start; EN on (?); the echo option sets it at power-on):
+  with echo on, every byte of a line command goes back as it arrives, and its CR as CR LF (?),
+  before the line's reports. Single-character commands, selection codes and the LF that is
+  ignored are not echoed (?).
 * Reports end in CR LF ETX; numbers are a letter, a colon, a sign and ten digits: TP
   "P:+0000005555" [18, 39]. TS is "S:" and hex bytes. The manual's table describes three
   (status bits, switch lines, error number [40]) but its example shows six, and drivers proven
@@ -69,7 +73,7 @@ REPORT_END = '\r\n\x03'
 MAX_LINE = 256        # characters; a longer line is dropped with an overflow error (?)
 
 # What a Simulator passes on to NativeInterpreter when protocol='native' (device.py).
-NATIVE_OPTIONS = ('status_layout',)
+NATIVE_OPTIONS = ('status_layout', 'echo')
 
 # The carriage at the reference switch reads 12.5 mm (as in GCS mode, where 0x16 says so) when
 # the simulator starts "referenced": as if FE2 and DH125000 had been done before.
@@ -90,18 +94,20 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     reports that produced. record(t, name, detail) is told about commands, stops and axis events.
     address is the device number 1-16 (the board number plus one), as in GCS mode.
     status_layout is how TS reports: 'six' bytes (default) or MS176E's 'three' (STATUS_LAYOUTS).
+    echo: whether line commands are echoed after power-on and RT (EN/EF change it meanwhile).
     """
 
     counts_per_unit = COUNTS_PER_MM
 
     def __init__(self, axis, address=1, model='C-863', record=None, velocity=1.5,
-                 reference_velocity=0.5, now=0.0, status_layout='six'):
+                 reference_velocity=0.5, now=0.0, status_layout='six', echo=False):
         if isinstance(address, bool) or not isinstance(address, int) or not 1 <= address <= 16:
             raise ValueError(f'invalid address {address!r}: a native controller is device 1-16 (board 0-F)')
         if status_layout not in STATUS_LAYOUTS:
             raise ValueError(f'status_layout must be one of {", ".join(STATUS_LAYOUTS)}, not {status_layout!r}')
         self.board = f'{address - 1:X}'
         self.status_layout = status_layout
+        self.power_on_echo = bool(echo)
         self.power_on_velocity = to_counts(velocity)
         self.reference_velocity = reference_velocity
         super().__init__(axis, address, model, record, now)
@@ -110,6 +116,7 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
         """After power-up or RT: deselected, motor off, brake on, count 0, defaults [7, 22, 33]."""
         self.selected = False
         self.error = 0
+        self.echo = self.power_on_echo
         self.brake = True
         self.velocity = self.power_on_velocity
         self.acceleration = DEFAULT_ACCELERATION
@@ -213,13 +220,18 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
             self._record(t, 'command', chr(byte))
             return self._reply([CHARACTER_COMMANDS[byte].function(self, t)])
         if byte == CR:
-            return self._end_of_line(t)
+            return _joined(self._echoed(b'\r\n'), self._end_of_line(t))
         if byte == LF:
             return None
         self._interrupt()
         if not self._line.add(byte):
             self._fail('overflow')
-        return None
+        return self._echoed(bytes([byte]))
+
+    def _echoed(self, data):
+        """What goes back of a line command's byte as it arrives: itself with echo on (a CR as
+        CR LF), else nothing."""
+        return data if self.echo else None
 
     def _select(self, code, t):
         """The second character of an address selection code: ours selects, any other deselects."""
@@ -301,3 +313,8 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
         self._record(t, 'power_cycle', 'RT')
         self.axis.power_cycle(t)
         self._power_on(t)
+
+
+def _joined(*replies):
+    """Several replies to one byte (its echo, the reports of its line) as one, or None."""
+    return b''.join(reply for reply in replies if reply) or None

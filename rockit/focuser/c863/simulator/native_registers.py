@@ -57,6 +57,16 @@ class NativeRegisterCommands:
     def _bf(self, argument, t):
         self.brake = False
 
+    @command('EN')
+    def _en(self, argument, t):
+        """Echo on (?): from the next byte of a line on, every one goes back as it arrives."""
+        self.echo = True
+
+    @command('EF')
+    def _ef(self, argument, t):
+        """Echo off (labtools sends it first)."""
+        self.echo = False
+
     @command('LN')
     def _ln(self, argument, t):
         """Limit switches on (LF: off). Only the six-byte status shows either: the hardware
@@ -154,7 +164,7 @@ class NativeRegisterCommands:
         return _packed(SIX_BYTE_BITS, code,
                        {'busy': busy, 'trajectory_complete': not busy,
                         'position_error': self.position_error, 'motor_off': not axis.servo},
-                       {'waiting': self._wait is not None,
+                       {'echo': self.echo, 'waiting': self._wait is not None,
                         'command_error': code != 0, 'addressed': self.selected},
                        {'positive_direction': self.positive_direction,
                         'position_error_excess': self.position_error},
