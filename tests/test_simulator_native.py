@@ -110,7 +110,15 @@ def test_board_number_is_the_device_number_minus_one(make_simulator, connect):
     assert client.ask(b'TB\r') == b'B:2' + END
 
 
-def test_version_line(client):
+def test_version_on_two_lines_as_the_manual_prints_it(client):
+    """[42]; the line break is CR LF (?)."""
+    assert client.ask(b'VE\r') == (b'(c)2007 Physik Instrumente(PI)\r\n'
+                                   b'Karlsruhe, C-863, Ver. 1.09, 2007-08-28' + END)
+
+
+def test_version_on_one_line(make_simulator, connect):
+    client = connect(make_simulator(version_lines=1))
+    client.send(b'\x010')
     assert client.ask(b'VE\r') == b'(c)2007 Physik Instrumente(PI) Karlsruhe, C-863, Ver. 1.09, 2007-08-28' + END
 
 
@@ -551,7 +559,7 @@ def test_command_line_serves_native_mode(tmp_path):
         client = NativeClient(str(link))
         try:
             client.send(b'\x010')
-            assert client.ask(b'VE\r').startswith(b'(c)2007 Physik Instrumente(PI) Karlsruhe, C-863')
+            assert client.ask(b'VE\r').startswith(b'(c)2007 Physik Instrumente(PI)\r\nKarlsruhe, C-863')
         finally:
             client.close()
     finally:

@@ -49,7 +49,7 @@ class Simulator:
 
     Options of the native firmware only (NativeInterpreter, NATIVE_OPTIONS), refused in GCS
     mode: status_layout ('six', the default, or 'three'), echo (False; True echoes line commands
-    from power-on, as after EN).
+    from power-on, as after EN), version_lines (2, as the manual prints VE; 1 for one line).
     """
 
     def __init__(self, baud=9600, address=1, link=None, tcp_port=None, velocity=DEFAULT_VELOCITY,

@@ -73,7 +73,7 @@ REPORT_END = '\r\n\x03'
 MAX_LINE = 256        # characters; a longer line is dropped with an overflow error (?)
 
 # What a Simulator passes on to NativeInterpreter when protocol='native' (device.py).
-NATIVE_OPTIONS = ('status_layout', 'echo')
+NATIVE_OPTIONS = ('status_layout', 'echo', 'version_lines')
 
 # The carriage at the reference switch reads 12.5 mm (as in GCS mode, where 0x16 says so) when
 # the simulator starts "referenced": as if FE2 and DH125000 had been done before.
@@ -95,19 +95,24 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     address is the device number 1-16 (the board number plus one), as in GCS mode.
     status_layout is how TS reports: 'six' bytes (default) or MS176E's 'three' (STATUS_LAYOUTS).
     echo: whether line commands are echoed after power-on and RT (EN/EF change it meanwhile).
+    version_lines: VE's report on 2 lines as the manual prints it [42], or on 1.
     """
 
     counts_per_unit = COUNTS_PER_MM
 
     def __init__(self, axis, address=1, model='C-863', record=None, velocity=1.5,
-                 reference_velocity=0.5, now=0.0, status_layout='six', echo=False):
+                 reference_velocity=0.5, now=0.0, status_layout='six', echo=False,
+                 version_lines=2):
         if isinstance(address, bool) or not isinstance(address, int) or not 1 <= address <= 16:
             raise ValueError(f'invalid address {address!r}: a native controller is device 1-16 (board 0-F)')
         if status_layout not in STATUS_LAYOUTS:
             raise ValueError(f'status_layout must be one of {", ".join(STATUS_LAYOUTS)}, not {status_layout!r}')
+        if version_lines not in (1, 2):
+            raise ValueError(f'version_lines must be 1 or 2, not {version_lines!r}')
         self.board = f'{address - 1:X}'
         self.status_layout = status_layout
         self.power_on_echo = bool(echo)
+        self.version_lines = version_lines
         self.power_on_velocity = to_counts(velocity)
         self.reference_velocity = reference_velocity
         super().__init__(axis, address, model, record, now)

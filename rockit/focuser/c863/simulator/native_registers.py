@@ -29,7 +29,7 @@ SIX_BYTE_BITS = (
     {'reference_level': 1, 'positive_level': 2, 'negative_level': 3},             # signal lines
 )
 FIRMWARE = '1.09'
-VERSION_LINE = '(c)2007 Physik Instrumente(PI) Karlsruhe, {model}, Ver. {firmware}, 2007-08-28'
+VERSION_LINES = ('(c)2007 Physik Instrumente(PI)', 'Karlsruhe, {model}, Ver. {firmware}, 2007-08-28')
 GAIN_LIMIT = 32767              # DP, DI, DD, SM take 0 < n < 32,767 [24, 34]
 
 
@@ -127,7 +127,9 @@ class NativeRegisterCommands:
 
     @command('VE')
     def _ve(self, argument, t):
-        return VERSION_LINE.format(model=self.model, firmware=FIRMWARE)
+        """Two lines as the manual prints them [42] (CR LF between them (?)), or one."""
+        separator = '\r\n' if self.version_lines == 2 else ' '
+        return separator.join(VERSION_LINES).format(model=self.model, firmware=FIRMWARE)
 
     @also_character('%')
     @command('TS')
