@@ -15,10 +15,11 @@ for its bits.
 """
 import subprocess
 import sys
+import time
 
 import pytest
 
-from conftest import ROOT, script_env
+from conftest import ROOT, script_env, wait_until
 from testkit.clients import NativeClient
 
 FAST = {'baud': 115200, 'velocity': 25.0, 'reference_velocity': 25.0, 'protocol': 'native'}
@@ -320,6 +321,46 @@ def test_reset_brings_back_the_echo_of_power_on(client):
     client.send(b'RT\r')
     client.send(b'\x010')
     assert client.ask(b'TB\r') == b'RT\r\nB:0' + END, 'RT was echoed as it arrived, TB no more'
+
+
+# ---- characters dropped after a motion command ---------------------------------------------------
+
+DROP = 0.017  # s, what EPICS's C-862 driver waits after a move command
+
+
+def dropped(sim):
+    """The bytes the controller lost, as characters."""
+    return ''.join(detail for _, name, detail in sim.events if name == 'dropped')
+
+
+def after_the_drop_window(sim, line):
+    """Waits until the window after line's execution (its CR) has passed."""
+    executed = next(when for when, name, detail in sim.events if name == 'command' and detail == line)
+    wait_until(lambda: time.monotonic() > executed + DROP, message='the drop window to pass')
+
+
+@pytest.mark.parametrize('line', ['MA1000', 'MR1000', 'GH', 'FE2'])
+def test_bytes_right_after_a_motion_command_are_dropped(make_simulator, connect, line):
+    """With drop_after_motion, what follows MA, MR, GH or FE too closely is lost, the CR too;
+    once the time has passed, the controller hears again."""
+    sim = make_simulator(referenced=True, drop_after_motion=DROP)
+    client = connect(sim)
+    client.send(b'\x010')
+    client.send(line.encode() + b"\rTB\r'")
+    client.wait(lambda: dropped(sim) == "TB\r'", message='the bytes after the motion command dropped')
+    after_the_drop_window(sim, line)
+    assert client.ask(b'TB\r') == b'B:0' + END, 'nothing came of the dropped bytes'
+    assert dropped(sim) == "TB\r'"
+
+
+@pytest.mark.parametrize('drop_after_motion, line', [(DROP, 'SV1000'), (0, 'MR1000')])
+def test_nothing_is_dropped_after_other_commands_or_with_the_option_off(make_simulator, connect,
+                                                                         drop_after_motion, line):
+    sim = make_simulator(referenced=True, drop_after_motion=drop_after_motion)
+    client = connect(sim)
+    client.send(b'\x010')
+    assert client.ask(line.encode() + b'\rTB\r') == b'B:0' + END
+    assert dropped(sim) == ''
 
 
 # ---- the rockit daemon's sequence ------------------------------------------------------------------

@@ -49,7 +49,9 @@ class Simulator:
 
     Options of the native firmware only (NativeInterpreter, NATIVE_OPTIONS), refused in GCS
     mode: status_layout ('six', the default, or 'three'), echo (False; True echoes line commands
-    from power-on, as after EN), version_lines (2, as the manual prints VE; 1 for one line).
+    from power-on, as after EN), version_lines (2, as the manual prints VE; 1 for one line),
+    drop_after_motion (seconds, 0 = off: bytes arriving that soon after MA, MR, GH or FE are
+    lost, as EPICS found on C-862 units; each is a 'dropped' event).
     """
 
     def __init__(self, baud=9600, address=1, link=None, tcp_port=None, velocity=DEFAULT_VELOCITY,
@@ -176,7 +178,7 @@ class Simulator:
         line, and '\x01' plus the board for a selection), 'stop' (HLT, STP or #24; native ST,
         AB or !; at its arrival), 'on_target' (when ONT? turned 1; detail: target), 'reference_done'
         (FRF/FNL/FPL), 'limit_switch', 'following_error', 'error' (injected), 'power_cycle',
-        'unplug', 'replug'.
+        'unplug', 'replug', 'dropped' (native drop_after_motion; detail: the byte as a character).
         """
         with self._lock:
             return list(self._events)

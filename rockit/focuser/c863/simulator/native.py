@@ -22,6 +22,10 @@ numbers. Where the manual is silent, the choice made here is marked (?), to chec
   with echo on, every byte of a line command goes back as it arrives, and its CR as CR LF (?),
   before the line's reports. Single-character commands, selection codes and the LF that is
   ignored are not echoed (?).
+* drop_after_motion (s, 0 = off) models what EPICS's C-862 driver records: "C-862 drops
+  transmitted characters on move command" (they wait 17 ms). Every byte that arrives within
+  that time after MA, MR, GH or FE started a motion (at the CR of its line, or when a compound
+  command's wait ends (?)) is ignored, and recorded as a 'dropped' event.
 * Reports end in CR LF ETX; numbers are a letter, a colon, a sign and ten digits: TP
   "P:+0000005555" [18, 39]. TS is "S:" and hex bytes. The manual's table describes three
   (status bits, switch lines, error number [40]) but its example shows six, and drivers proven
@@ -73,7 +77,7 @@ REPORT_END = '\r\n\x03'
 MAX_LINE = 256        # characters; a longer line is dropped with an overflow error (?)
 
 # What a Simulator passes on to NativeInterpreter when protocol='native' (device.py).
-NATIVE_OPTIONS = ('status_layout', 'echo', 'version_lines')
+NATIVE_OPTIONS = ('status_layout', 'echo', 'version_lines', 'drop_after_motion')
 
 # The carriage at the reference switch reads 12.5 mm (as in GCS mode, where 0x16 says so) when
 # the simulator starts "referenced": as if FE2 and DH125000 had been done before.
@@ -96,23 +100,27 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     status_layout is how TS reports: 'six' bytes (default) or MS176E's 'three' (STATUS_LAYOUTS).
     echo: whether line commands are echoed after power-on and RT (EN/EF change it meanwhile).
     version_lines: VE's report on 2 lines as the manual prints it [42], or on 1.
+    drop_after_motion: seconds after a motion command during which arriving bytes are lost.
     """
 
     counts_per_unit = COUNTS_PER_MM
 
     def __init__(self, axis, address=1, model='C-863', record=None, velocity=1.5,
                  reference_velocity=0.5, now=0.0, status_layout='six', echo=False,
-                 version_lines=2):
+                 version_lines=2, drop_after_motion=0.0):
         if isinstance(address, bool) or not isinstance(address, int) or not 1 <= address <= 16:
             raise ValueError(f'invalid address {address!r}: a native controller is device 1-16 (board 0-F)')
         if status_layout not in STATUS_LAYOUTS:
             raise ValueError(f'status_layout must be one of {", ".join(STATUS_LAYOUTS)}, not {status_layout!r}')
         if version_lines not in (1, 2):
             raise ValueError(f'version_lines must be 1 or 2, not {version_lines!r}')
+        if isinstance(drop_after_motion, bool) or not drop_after_motion >= 0:
+            raise ValueError(f'drop_after_motion must be 0 or more seconds, not {drop_after_motion!r}')
         self.board = f'{address - 1:X}'
         self.status_layout = status_layout
         self.power_on_echo = bool(echo)
         self.version_lines = version_lines
+        self.drop_after_motion = drop_after_motion
         self.power_on_velocity = to_counts(velocity)
         self.reference_velocity = reference_velocity
         super().__init__(axis, address, model, record, now)
@@ -137,6 +145,7 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
         self._wait = None             # ('until', time) or ('stop', milliseconds)
         self._resume_target = None    # counts: where ST left the previous target
         self._edge_search = None      # 'FE0'..'FE3' while one runs
+        self._deaf_until = t          # bytes arriving before this are dropped (drop_after_motion)
         self._configure_axis(t)
 
     def _configure_axis(self, t):
@@ -213,6 +222,9 @@ class NativeInterpreter(NativeMotionCommands, NativeRegisterCommands, Firmware):
     def receive(self, byte, t):
         """One byte arrived at time t; returns the report bytes, if any."""
         t = self._now(t)
+        if t < self._deaf_until:
+            self._record(t, 'dropped', chr(byte))
+            return None
         if self._selecting:
             self._selecting = False
             return self._select(chr(byte), t)

@@ -23,6 +23,11 @@ class NativeMotionCommands:
         self._motor_on_required()
         self._edge_search = None
         self._head_for(t, to_mm(within(counts, MIN_POSITION, MAX_POSITION)))
+        self._deafened_by_motion(t)
+
+    def _deafened_by_motion(self, t):
+        """MA, MR, GH and FE started a motion: bytes arriving for drop_after_motion are lost."""
+        self._deaf_until = t + self.drop_after_motion
 
     def _head_for(self, t, target):
         """Every move starts here: the six-byte status tells the direction of the last one."""
@@ -78,6 +83,7 @@ class NativeMotionCommands:
             self._find_edge(t)
         else:
             self._run_into_a_limit(t, positive=(mode == 0) or (mode == 3 and signal_high))
+        self._deafened_by_motion(t)
 
     def _find_edge(self, t):
         """The carriage goes to the reference switch and stops at its edge; the count goes on.
