@@ -2,6 +2,7 @@
 # Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
 """The simulator's command line, run as a real process: what a person or the daemon's
 --simulate sees. A client drives the printed device with pyserial; faults go in on stdin."""
+import contextlib
 import glob
 import json
 import os
@@ -14,7 +15,7 @@ import time
 import pytest
 
 from conftest import ROOT, script_env, wait_until
-from testkit.clients import GCSClient
+from testkit.clients import GCSClient, NativeClient
 
 FAST = ('--baud', '115200', '--velocity', '10', '--reference-velocity', '5')
 
@@ -185,3 +186,51 @@ def test_bad_arguments_are_refused(run):
         assert sim.device == ''
         assert sim.process.wait(10) == 2
         assert 'usage:' in sim.process.stderr.read()
+
+
+@pytest.fixture
+def native_client():
+    """Opens NativeClients on devices, selects board 0, closes them after the test."""
+    clients = []
+
+    def open_client(device):
+        client = NativeClient(device)
+        clients.append(client)
+        client.send(b'\x010')
+        return client
+    yield open_client
+    for client in clients:
+        client.close()
+
+
+def test_native_firmware_options(run, native_client):
+    sim = run('--protocol', 'native', '--status-layout', 'three', '--version-lines', '1', '--echo', *FAST)
+    client = native_client(sim.device)
+    assert client.ask(b'TS\r') == b'TS\r\nS:61 00 00\r\n\x03'
+    assert client.ask(b'VE\r') == (b'VE\r\n(c)2007 Physik Instrumente(PI) Karlsruhe, C-863, Ver. 1.09, 2007-08-28'
+                                   b'\r\n\x03')
+    assert sim.terminate() == 0
+
+
+def test_drop_after_motion(run, native_client):
+    """The "'" right after MR is lost: once the controller hears again, the first report to
+    come is the polling TB's."""
+    sim = run('--protocol', 'native', '--referenced', '--drop-after-motion', '0.3', *FAST)
+    client = native_client(sim.device)
+    client.send(b"MR10\r'")
+
+    def poll():
+        client.send(b'TB\r')
+        with contextlib.suppress(TimeoutError):
+            return client.report(timeout=0.2)
+    assert wait_until(poll, message='a report') == b'B:0\r\n\x03'
+    assert sim.terminate() == 0
+
+
+def test_native_firmware_options_need_the_native_protocol(run):
+    for args in (('--status-layout', 'three'), ('--echo',), ('--version-lines', '1'),
+                 ('--drop-after-motion', '0.017'), ('--protocol', 'native', '--drop-after-motion', '-1')):
+        sim = run(*args)
+        assert sim.device == ''
+        assert sim.process.wait(10) == 2
+        assert 'error: --' in sim.process.stderr.read()

@@ -20,6 +20,7 @@ import time
 import pytest
 
 from conftest import ROOT, script_env, wait_until
+from rockit.focuser.c863.simulator import Simulator
 from testkit.clients import NativeClient
 
 FAST = {'baud': 115200, 'velocity': 25.0, 'reference_velocity': 25.0, 'protocol': 'native'}
@@ -587,6 +588,20 @@ def test_garbled_reports_lose_their_etx(client, sim):
         client.report(timeout=0.3)
     sim.garble_replies(False)
     assert client.ask(b'TB\r') == b'B:0' + END
+
+
+def test_a_gcs_simulator_refuses_native_options():
+    with pytest.raises(ValueError, match="status_layout: options of the native firmware, only with protocol='native'"):
+        Simulator(protocol='gcs', status_layout='six')
+    with pytest.raises(TypeError, match='unexpected options: layout'):
+        Simulator(protocol='native', layout='six')
+
+
+@pytest.mark.parametrize('option, value', [('status_layout', 'four'), ('version_lines', 3),
+                                           ('drop_after_motion', -0.1)])
+def test_a_native_simulator_refuses_bad_option_values(option, value):
+    with pytest.raises(ValueError, match=option):
+        Simulator(protocol='native', **{option: value})
 
 
 def test_command_line_serves_native_mode(tmp_path):

@@ -17,6 +17,8 @@ import sys
 import threading
 
 from .device import DEFAULT_REFERENCE_VELOCITY, DEFAULT_VELOCITY, PROTOCOLS, Simulator
+from .native import NATIVE_OPTIONS
+from .native_syntax import STATUS_LAYOUTS
 
 CONTROL_HELP = """control commands on stdin, one per line:
   unplug | replug            pull / put back the cable (the pty goes; --link follows it)
@@ -69,6 +71,7 @@ def parse_arguments(argv):
                              f'(default {DEFAULT_REFERENCE_VELOCITY})')
     parser.add_argument('--referenced', action='store_true',
                         help='start referenced with the servo on')
+    add_native_arguments(parser.add_argument_group('native firmware (with --protocol native)'))
     args = parser.parse_args(argv)
     if args.link and args.tcp is not None:
         parser.error('--link goes with --pty, not --tcp')
@@ -78,7 +81,31 @@ def parse_arguments(argv):
         parser.error('--address must be 1..255')
     if args.protocol == 'native' and args.address > 16:
         parser.error('--address must be 1..16 with --protocol native (board numbers 0-F)')
+    if native_options(args) and args.protocol != 'native':
+        parser.error('--status-layout, --echo, --version-lines and --drop-after-motion '
+                     'go with --protocol native')
+    if args.drop_after_motion is not None and not args.drop_after_motion >= 0:
+        parser.error('--drop-after-motion must be 0 or more seconds')
     return args
+
+
+def add_native_arguments(group):
+    """The native firmware's options; each left out (None) keeps the simulator's default."""
+    group.add_argument('--status-layout', choices=STATUS_LAYOUTS,
+                       help="TS report: six bytes as C-862/C-863 units send them (default) "
+                            "or the three of the manual's table")
+    group.add_argument('--echo', action='store_true', default=None,
+                       help='echo line commands from power-on (as after EN)')
+    group.add_argument('--version-lines', type=int, choices=(1, 2),
+                       help='VE on 2 lines as the manual prints it (default) or on 1')
+    group.add_argument('--drop-after-motion', type=float, metavar='SECONDS',
+                       help='lose bytes arriving this soon after MA, MR, GH or FE, as C-862 units '
+                            'do (default 0: off; EPICS waits 0.017)')
+
+
+def native_options(args):
+    """The native firmware's options given on the command line, as Simulator keywords."""
+    return {name: getattr(args, name) for name in NATIVE_OPTIONS if getattr(args, name) is not None}
 
 
 def say(text):
@@ -109,7 +136,7 @@ def main(argv=None):
     args = parse_arguments(argv)
     sim = Simulator(baud=args.baud, address=args.address, link=args.link, tcp_port=args.tcp,
                     velocity=args.velocity, reference_velocity=args.reference_velocity,
-                    referenced=args.referenced, protocol=args.protocol)
+                    referenced=args.referenced, protocol=args.protocol, **native_options(args))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
