@@ -33,12 +33,16 @@ numbers. Where the manual is silent, the choice made here is marked (?), to chec
   flags, signal line status and levels, error number): status_layout 'six' (the default) sends
   those, 'three' the manual's table (native_registers.py).
 * Set commands never reply. A command that cannot be executed sets an error number and ends
-  the line (?): in the six-byte layout 1 for an unknown command, 2 when it does not begin with a
-  letter, 3 for an argument that is not a number, 4 or 5 for one too large or too small (more
-  than 9 digits included), 7 for a line longer than MAX_LINE (?); in the three-byte layout 6
-  (command error), and 2 (overflow) for a long line (?). The number stays in the report until a
-  TS reports it (?).
-* MA, MR, GH and FE need the motor on (MN); with it off they are command errors (?).
+  the line (?). In the six-byte layout (labtools' table): 1 for an unknown command, 2 when it
+  does not begin with a letter, 3 for an argument that is not a number or is missing (?), 4 or 5
+  for one too large or too small (more than 9 digits: too large, too small with a minus sign
+  (?)), 7 for a line longer than MAX_LINE. In the three-byte layout: 6 (command error), and 2
+  (overflow) for a long line (?). The number stays in the report until a TS reports it (?).
+* MA, MR, GH and FE need the motor on (MN); with it off they are command errors (?): 6 in the
+  three-byte layout, 1 in the six-byte one, whose table has no number for it (?).
+* VE reports two lines, "(c)2007 Physik Instrumente(PI)" and "Karlsruhe, C-863, Ver. 1.09,
+  2007-08-28", as the manual prints it [42] (the break being CR LF (?)); version_lines=1 puts
+  them on one line.
 * ST [35]: decelerate and come back to the position captured when ST arrived; the previous
   target is kept, and the next line command (anything but DH or AB) first restarts the motor
   towards it. AB and ! stop dead, target = position [22]. DH n: the position becomes n (0 if
