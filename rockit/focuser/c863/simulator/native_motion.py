@@ -30,7 +30,8 @@ class NativeMotionCommands:
         self._deaf_until = t + self.drop_after_motion
 
     def _head_for(self, t, target):
-        """Every move starts here: the six-byte status tells the direction of the last one."""
+        """A move, its direction noted for the six-byte status (a find-edge search notes its
+        own)."""
         self._note_direction(t, target)
         self.axis.move_to(t, target)
 
