@@ -28,6 +28,14 @@ SPA); gcs_syntax.py parses their arguments, gcs_tables.py holds error codes and 
 
 Not modelled: macros, the "incomplete line then silence" timer (307), SEP?/WPA, servo dither,
 commands blocked while an error is pending (an Odemis model, not documented for the C-863).
+
+Firmware variants and faults a test may set on the interpreter (sim.firmware) at any time:
+
+  refused_commands      mnemonics answered as unknown (error 2, no reply), e.g. {'ACC?'}
+  refused_parameters    parameter IDs SPA/SPA? refuse as unknown (error 54, no reply), e.g. {0xB}
+  on_target_fault       None, or ON_TARGET_FAULTS' 'never' (neither #4 bit 15 nor ONT? ever
+                        says on target) or 'register' (#4/SRG? bit 15 stays 0, ONT? is true)
+  stop_error_unflagged  error 10 latched leaves #4 bit 8 (the error flag) clear
 """
 import re
 
@@ -43,6 +51,8 @@ from .gcs_parameters import GCSParameterCommands
 LF = 0x0A
 BROADCAST = 255
 MAX_LINE = 256      # bytes; a longer line is discarded with 'line_too_long'
+# on_target_fault -> which on-target reports stay 0 ('register': #4 and SRG? bit 15).
+ON_TARGET_FAULTS = {'never': ('register', 'ONT?'), 'register': ('register',)}
 
 _DIGITS = re.compile(r'[0-9]+')
 _ADDRESS_PREFIX = re.compile(rb'([0-9]+) (?:[0-9]+ )?')
@@ -64,6 +74,10 @@ class GCSInterpreter(GCSQueryCommands, GCSMotionCommands, GCSParameterCommands, 
         self.nul_before_multiline = False  # Odemis saw a NUL before HLP?/HPA? replies (§1.3)
         self.limit_switches_active_low = False  # #4 bits 0/2 are raw line levels (§1.5)
         self.reboot_seconds = 2.0  # RBT: input ignored for this long (§2.10)
+        self.refused_commands = set()
+        self.refused_parameters = set()
+        self.on_target_fault = None
+        self.stop_error_unflagged = False
         super().__init__(axis, address, model, record, now)
 
     def _power_on(self, t):
@@ -84,6 +98,13 @@ class GCSInterpreter(GCSQueryCommands, GCSMotionCommands, GCSParameterCommands, 
     @property
     def counts_per_unit(self):
         return self.parameters[0x0E] / self.parameters[0x0F]
+
+    def reports_on_target(self, t, by):
+        """Whether `by` ('register' for #4/SRG? bit 15, or 'ONT?') says on target, unless
+        on_target_fault keeps it 0."""
+        if by in ON_TARGET_FAULTS.get(self.on_target_fault, ()):
+            return False
+        return self.axis.on_target(t)
 
     # --- what Firmware asks of a command set ----------------------------------------------------
 
@@ -158,7 +179,7 @@ class GCSInterpreter(GCSQueryCommands, GCSMotionCommands, GCSParameterCommands, 
             return None
         mnemonic, args = tokens[0].upper(), tokens[1:]
         try:
-            entry = LINE_COMMANDS.get(mnemonic)
+            entry = None if mnemonic in self.refused_commands else LINE_COMMANDS.get(mnemonic)
             if entry is None:
                 raise Refused('unknown_command')
             lines = entry.function(self, args, t)

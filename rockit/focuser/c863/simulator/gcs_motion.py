@@ -109,7 +109,7 @@ class GCSMotionCommands:
                             lambda self, t: format_number(self.axis.target(t)))
     _pos_query = axis_query('POS?', 'Get Real Position',
                             lambda self, t: format_number(self._quantized(self.axis.position(t))))
-    _ont = axis_query('ONT?', 'Get On Target State', lambda self, t: int(self.axis.on_target(t)))
+    _ont = axis_query('ONT?', 'Get On Target State', lambda self, t: int(self.reports_on_target(t, 'ONT?')))
     _tmn = axis_query('TMN?', 'Get Minimum Commandable Position',
                       lambda self, t: format_number(self.parameters[0x30]))
     _tmx = axis_query('TMX?', 'Get Maximum Commandable Position',

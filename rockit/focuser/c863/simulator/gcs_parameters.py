@@ -25,6 +25,17 @@ def dedicated_parameter(mnemonic, pid, quantity):
 class GCSParameterCommands:
     """Part of GCSInterpreter (gcs.py): its parameters in RAM, checked against their rules."""
 
+    def _parameter_ids(self):
+        """The IDs this firmware knows, in order: PARAMETERS but its refused_parameters."""
+        return sorted(set(PARAMETERS) - set(self.refused_parameters))
+
+    def _parameter(self, text):
+        """A parameter ID as sent, refused as unknown if this firmware lacks it."""
+        pid = parameter_id(text)
+        if pid in self.refused_parameters:
+            raise Refused('unknown_parameter')
+        return pid
+
     def _set_parameter(self, pid, text, t):
         value = parameter_value(pid, text)
         self._check_parameter(pid, value)
@@ -51,7 +62,7 @@ class GCSParameterCommands:
     @command('SPA', 'SPA {<ItemID> <PamID> <PamValue>}', 'Set Volatile Memory Parameters')
     def _spa(self, args, t):
         pid, value = axis_and_values(args, 2)
-        self._set_parameter(parameter_id(pid), value, t)
+        self._set_parameter(self._parameter(pid), value, t)
 
     @command('SPA?', 'SPA? [{<ItemID> <PamID>}]', 'Get Volatile Memory Parameters')
     def _spa_query(self, args, t):
@@ -61,8 +72,8 @@ class GCSParameterCommands:
         if args and args[0] != AXIS:
             raise Refused('wrong_axis')
         if len(args) == 2:
-            requested = [(parameter_id(args[1]), args[1])]
+            requested = [(self._parameter(args[1]), args[1])]
         else:
-            requested = [(pid, f'0x{pid:X}') for pid in sorted(PARAMETERS)]
+            requested = [(pid, f'0x{pid:X}') for pid in self._parameter_ids()]
         return [f'{AXIS} {name}={format_parameter(pid, self.parameters[pid])}'
                 for pid, name in requested]

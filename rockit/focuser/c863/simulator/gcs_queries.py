@@ -6,7 +6,7 @@ Section numbers (§) refer to doc/gcs-c863.md.
 """
 from .gcs_syntax import (AXIS, BYTE_COMMANDS, LINE_COMMANDS, axis_and_value, axis_query,
                          command, no_arguments, single_byte)
-from .gcs_tables import PARAMETERS, Refused
+from .gcs_tables import ERROR_CODES, PARAMETERS, Refused
 
 FIRMWARE = '01.000.000'
 IDN_VENDOR = '(c)2015 Physik Instrumente (PI) GmbH & Co. KG'
@@ -49,8 +49,9 @@ class GCSQueryCommands:
     @command('HPA?', 'HPA?', 'Get List Of Available Parameters')
     def _hpa(self, args, t):
         no_arguments(args)
+        known = [(pid, PARAMETERS[pid]) for pid in self._parameter_ids()]
         lines = [f'0x{pid:X}=\t0\t1\t{parameter.type}\tmotorcontroller\t{parameter.description}'
-                 for pid, parameter in sorted(PARAMETERS.items())]
+                 for pid, parameter in known]
         return ['The following parameters are valid:'] + lines + ['end of help']
 
     @command('SAI?', 'SAI? [ALL]', 'Get List Of Current Axis Identifiers')
@@ -81,10 +82,15 @@ class GCSQueryCommands:
         negative, reference, positive = axis.switch_levels(t)
         if self.limit_switches_active_low:
             negative, positive = not negative, not positive
-        bits = (axis.on_target(t) << 15 | (axis.referencing is not None) << 14
-                | axis.moving(t) << 13 | axis.servo << 12 | (self.error != 0) << 8
+        bits = (self.reports_on_target(t, 'register') << 15 | (axis.referencing is not None) << 14
+                | axis.moving(t) << 13 | axis.servo << 12 | self._error_flag() << 8
                 | positive << 2 | reference << 1 | negative)
         return f'0x{bits:04X}'
+
+    def _error_flag(self):
+        """#4 bit 8: an error is latched (unless stop_error_unflagged hides a 10)."""
+        hidden = self.stop_error_unflagged and self.error == ERROR_CODES['stopped']
+        return self.error != 0 and not hidden
 
     @command('SRG?', 'SRG? {<AxisID> <RegisterID>}', 'Query Status Register Value')
     def _srg(self, args, t):
