@@ -12,7 +12,7 @@ import threading
 import Pyro4.errors
 import pytest
 
-from conftest import DAEMON_SCRIPT, DAEMON_URI, ROOT, script_env, wait_until
+from conftest import DAEMON_SCRIPT, DAEMON_URI, EVERY_CONTROLLER, ROOT, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
 from testkit.events import motion_commands
 
@@ -121,7 +121,7 @@ def test_daemon_restart_on_a_referenced_controller_does_not_rehome(ready_daemon)
 
 # ---- homing --------------------------------------------------------------------------------
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_home_references_then_moves_to_nominal(initialized_daemon, simulator):
     seen = []
     thread, result = in_background(initialized_daemon.call, 'home')
@@ -136,7 +136,7 @@ def test_home_references_then_moves_to_nominal(initialized_daemon, simulator):
     assert any(e[1] == 'reference_done' for e in simulator.events)
 
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_stop_during_home_reports_stopped_and_not_homed(initialized_daemon, simulator):
     thread, result = in_background(initialized_daemon.call, 'home')
     wait_for_label(initialized_daemon, 'HOMING')
@@ -159,7 +159,7 @@ def test_home_timeout_stops_the_reference_run(daemon_factory, simulator):
     assert any(e[1] == 'stop' for e in simulator.events)
 
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_unreferenced_controller_refuses_moves_until_homed(initialized_daemon, simulator):
     assert initialized_daemon.call('move', 1000) == CommandStatus.NotHomed
     assert initialized_daemon.call('move', 1000, False) == CommandStatus.NotHomed
@@ -170,7 +170,7 @@ def test_unreferenced_controller_refuses_moves_until_homed(initialized_daemon, s
 
 # ---- moves ---------------------------------------------------------------------------------
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_absolute_and_relative_moves(ready_daemon):
     simulator = ready_daemon.simulator
     assert ready_daemon.call('move', 120000, False) == CommandStatus.Succeeded
@@ -247,7 +247,7 @@ def test_second_motion_command_is_blocked(ready_daemon):
 
 # ---- stop and timeouts ---------------------------------------------------------------------
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_daemon):
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon, past_mm=14)
@@ -279,7 +279,7 @@ def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, mak
         assert status['last_error'] is None
 
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_offset_after_a_stop_counts_from_where_the_axis_stopped(ready_daemon):
     thread, _ = start_long_move(ready_daemon, past_mm=14)
     ready_daemon.call('stop')
@@ -404,7 +404,7 @@ def test_unplug_during_a_move_reports_communication_error(ready_daemon):
     assert status['current_steps'] == round(simulator.state()['position'] * STEPS_PER_MM)
 
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
     simulator = ready_daemon.simulator
     simulator.power_cycle()
@@ -413,6 +413,20 @@ def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
     assert ready_daemon.call('move', 1000) == CommandStatus.NotHomed
     assert ready_daemon.call('home') == CommandStatus.Succeeded
     assert ready_daemon.status()['current_steps'] == 100000
+
+
+@pytest.mark.parametrize('protocol', ['native'])
+@pytest.mark.parametrize('status_layout, label', [('six', 'IDLE'), ('three', 'NOT HOMED')])
+def test_a_native_reference_outlives_a_lost_link_only_in_the_proven_layout(ready_daemon, label):
+    """Unplugged during a move: the move is a communication error; replugged, the controller is
+    trusted to be still referenced only if its status has the six-byte layout of the hardware."""
+    simulator = ready_daemon.simulator
+    thread, result = start_long_move(ready_daemon)
+    simulator.unplug()
+    thread.join(10)
+    assert result == [CommandStatus.CommunicationError]
+    simulator.replug()
+    wait_for_label(ready_daemon, label, timeout=15)
 
 
 @BOTH_PROTOCOLS
@@ -425,7 +439,7 @@ def test_power_cycle_while_unplugged_restores_as_not_homed(ready_daemon):
     wait_for_label(ready_daemon, 'NOT HOMED', timeout=15)
 
 
-@BOTH_PROTOCOLS
+@EVERY_CONTROLLER
 def test_following_error_is_an_error_state_until_homed(ready_daemon, protocol):
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon)

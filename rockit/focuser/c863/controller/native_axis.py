@@ -26,9 +26,12 @@ NATIVE_MAX_STEPS = MAX_POSITION
 # (EPICS motorPI, labtools): only there does "motor on" let a reference outlive a restart.
 PROVEN_LAYOUTS = (SIX_BYTE,)
 
-# An axis at rest (\ = 0) but outside the settling window of its target has this long to
-# settle before the move counts as ended short (a limit switch, an obstacle). The servo settles
-# in milliseconds; this is generous so that a slow settle never ends a good move.
+# An axis at rest (\ = 0) within the settling window is on target once it has stayed there this
+# long (the servo may still ring when the trajectory ends; the simulator settles for 20 ms (?)).
+SETTLED_FOR = 0.02
+# An axis at rest outside the settling window of its target has this long to settle before the
+# move counts as ended short (a limit switch, an obstacle). The servo settles in milliseconds;
+# this is generous so that a slow settle never ends a good move.
 SETTLE_TIME = 0.5
 # A find-edge not seen running within this long after FE was sent did not start.
 SEARCH_START_TIME = 2.0
@@ -48,8 +51,9 @@ class NativeController(PolledAxis):
     describe differently (native_status.py). So this class relies on what the telescope's
     previous daemon proved on this controller: the moving flag (\\) and the position (').
 
-    * A move has ended when \\ is 0; it succeeded when the position is then within
-      settle_window counts of the target. One that stays outside for SETTLE_TIME ended short.
+    * A move has ended when \\ is 0; it succeeded when the position then rests within
+      settle_window counts of the target (for SETTLED_FOR). One that stays outside for
+      SETTLE_TIME ended short.
     * A reference run is MN, the servo tuning, DH to UNREFERENCED_POSITION, FE<reference_mode>.
       It has ended when \\ is 0 again; away from the limit switches with the motor on, it
       succeeded and DH<reference_position> defines the edge. A stopped one is a failure.
@@ -90,6 +94,7 @@ class NativeController(PolledAxis):
         self._searching = False      # our find-edge was sent and is not judged yet; stop() ends it
         self._search_seen = False    # ... and a poll has seen it running
         self._search_sent_at = None  # monotonic time FE went out
+        self._within_since = None      # at rest within the settling window since (monotonic)
         self._off_target_since = None  # at rest outside the settling window since (monotonic)
         self._halted = None          # why the last move ended short of its target, until the next
         self._motor_on = False       # as last seen; a change to off that we did not ask for is a fault
@@ -118,7 +123,7 @@ class NativeController(PolledAxis):
             self._referenced = (status.layout in PROVEN_LAYOUTS and status.servo is True
                                 and position >= REFERENCED_FLOOR)
             self._searching = False
-            self._off_target_since = self._halted = None
+            self._within_since = self._off_target_since = self._halted = None
             self._error_number = status.error or 0
             self._forget_target()
             return ControllerInfo(model or 'unknown model', None, firmware, REFERENCED_FLOOR, NATIVE_MAX_STEPS,
@@ -192,7 +197,7 @@ class NativeController(PolledAxis):
         fresh = last is None
         register = int.from_bytes(bytes(status.raw), 'big')
         changed = fresh or register != last.status_register
-        settling = self._off_target_since is not None
+        settling = not fresh and last.servo and not (last.moving or last.referencing or last.on_target or last.halted)
         moving = self._port.moving() if searching or changed or last.moving or settling else False
         just_stopped = not moving and (fresh or last.moving or settling)
 
@@ -202,30 +207,34 @@ class NativeController(PolledAxis):
             position = last.position
         if searching:
             position = self._follow_reference_run(status, moving, position)
-        at_rest = not moving and not self._searching
-        target = self._current_target(position, at_rest, self._port.target, stops)
-        on_target = at_rest and abs(position - target) <= self._settle_window
-        halted = self._judge_rest(status, at_rest, on_target, position, target)
+        still = not moving and not self._searching
+        target = self._current_target(position, still, self._port.target, stops)
+        on_target, halted = self._judge_rest(status, still and status.servo is not False,
+                                             abs(position - target) <= self._settle_window, position, target)
         error = self._new_error(status)
 
         return self._keep(Snapshot(position, target, moving, on_target, self._searching, self._referenced,
                                    status.servo is not False, error, register, halted), stops)
 
-    def _judge_rest(self, status, at_rest, on_target, position, target):
-        """None while the axis moves, is on target or may still settle; once it has rested
-        outside the window for SETTLE_TIME, why the move ended short (kept until the next one)."""
-        if not at_rest or on_target or status.servo is False:
-            self._off_target_since = None
-            return None
+    def _judge_rest(self, status, at_rest, within_window, position, target):
+        """(on target, halted) for an axis that may have come to rest. On target once it has
+        rested within the settling window for SETTLED_FOR; halted (why the move ended short,
+        kept until the next one) once it has rested outside it for SETTLE_TIME."""
+        if not at_rest:
+            self._within_since = self._off_target_since = None
+            return False, None
+        now = time.monotonic()
+        if within_window:
+            self._off_target_since = self._halted = None
+            self._within_since = now if self._within_since is None else self._within_since
+            return now - self._within_since >= SETTLED_FOR, None
+        self._within_since = None
         if self._halted is None:
-            now = time.monotonic()
-            if self._off_target_since is None:
-                self._off_target_since = now
-            elif now - self._off_target_since >= SETTLE_TIME:
-                self._off_target_since = None
+            self._off_target_since = now if self._off_target_since is None else self._off_target_since
+            if now - self._off_target_since >= SETTLE_TIME:
                 self._halted = (f'at rest at {position} steps, {position - target:+d} from the target {target}'
                                 f'{_limit_text(status)}')
-        return self._halted
+        return False, self._halted
 
     def _follow_reference_run(self, status, moving, position):
         """Notes a find-edge running, or judges one that has ended (\\ is 0 again after it ran,
@@ -280,7 +289,7 @@ class NativeController(PolledAxis):
 
     def move_to(self, steps):
         """Starts an absolute move (MA); ControllerError if the controller flags an error."""
-        self._off_target_since = self._halted = None
+        self._within_since = self._off_target_since = self._halted = None
         self._move(steps, lambda: self._port.move(steps))
 
     def home(self):
@@ -289,7 +298,7 @@ class NativeController(PolledAxis):
         meanwhile (from another thread) keeps FE from being sent at all."""
         stops = self._stops_sent
         self._searching, self._search_seen, self._referenced = True, False, False
-        self._off_target_since = self._halted = None
+        self._within_since = self._off_target_since = self._halted = None
         try:
             self._port.command('MN')
             self._motor_on = True
@@ -322,7 +331,7 @@ class NativeController(PolledAxis):
         """Stops at once ('!', one byte ahead of any poll): moves and reference runs alike.
         The target becomes where the axis stopped, so nothing resumes (as it would after ST)."""
         self._searching = False
-        self._off_target_since = self._halted = None
+        self._within_since = self._off_target_since = self._halted = None
         self._stop(lambda port: port.abort())
 
     def expected_motion_time(self, from_steps, to_steps):

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-3.0-only
+# Copyright (C) 2026 the rockit-focuser-c863 contributors; see LICENSE.
+"""The daemon on a native C-863.10 the way the real unit needs it (doc/mercury-native.md):
+moves that end short of their target, the servo tuning after MN, the pause after a motion
+command, and no argument longer than the nine digits the controller takes.
+
+Each runs the real c863_focusd on a simulated controller, in both layouts of the native status
+report where the behaviour must not depend on it.
+"""
+import re
+
+import pytest
+
+from conftest import EVERY_CONTROLLER
+from rockit.focuser.c863.constants import CommandStatus
+from test_daemon import wait_for_label
+from testkit.events import commands
+
+NATIVE = pytest.mark.parametrize('protocol', ['native'])
+BOTH_LAYOUTS = pytest.mark.parametrize('status_layout', ['six', 'three'])
+# The simulated stage's positive limit switch, in the steps of a referenced simulator.
+POSITIVE_SWITCH = 250000
+DIGITS = re.compile(r'[0-9]+')
+
+
+@NATIVE
+@BOTH_LAYOUTS
+def test_a_move_stopped_short_by_a_limit_switch_is_a_controller_error(start_ready_daemon):
+    """The switch stops the carriage and the controller's own target moves there: the move has
+    ended (\\ is 0), but not on its target, and the status says where it stopped and why."""
+    daemon = start_ready_daemon(max_position=POSITIVE_SWITCH + 10000)
+    assert daemon.call('move', POSITIVE_SWITCH + 5000, False) == CommandStatus.ControllerError
+    status = wait_for_label(daemon, 'IDLE')
+    assert status['current_steps'] == POSITIVE_SWITCH
+    assert status['last_error']['code'] is None
+    assert status['last_error']['text'] == (f'at rest at {POSITIVE_SWITCH} steps, -5000 from the target '
+                                            f'{POSITIVE_SWITCH + 5000} on the positive limit switch')
+    daemon.wait_for_output('move ended short of its target')
+    assert daemon.call('move', 100000, False) == CommandStatus.Succeeded, 'the next move is not hindered'
+
+
+@NATIVE
+def test_the_configured_tuning_follows_mn_before_the_reference_run(daemon_factory, simulator):
+    """Power-up restores the default gains: the telescope's DP350 goes out after every MN, and
+    GP shows what the controller took; DI has no report to read back."""
+    daemon = daemon_factory(simulator=simulator, servo_tuning=['DP350', 'DI10'])
+    assert daemon.call('initialize') == CommandStatus.Succeeded
+    assert daemon.call('home') == CommandStatus.Succeeded
+    sent = [command for command in commands(simulator) if command[:2] in ('MN', 'DP', 'DI', 'GP', 'DH', 'FE')]
+    assert sent[:6] == ['MN', 'DP350', 'GP', 'DI10', 'DH-900000000', 'FE2']
+    daemon.wait_for_output('servo tuning: DP350 sent, GP reports 350')
+    daemon.wait_for_output('servo tuning: DI10 sent (the controller cannot report it back)')
+
+
+@EVERY_CONTROLLER
+def test_no_command_carries_more_than_nine_digits(start_ready_daemon):
+    """MS176E p. 18: an argument has at most nine digits. Home (with its marker count), moves to
+    both limits and a stop, then every command the controller received is checked."""
+    daemon = start_ready_daemon()
+    simulator = daemon.simulator
+    assert daemon.call('home') == CommandStatus.Succeeded
+    for target in (0, 250000, 125000):
+        assert daemon.call('move', target, False) == CommandStatus.Succeeded
+    assert daemon.call('stop') == CommandStatus.Succeeded
+    sent = commands(simulator)
+    assert sent, 'the controller received commands'
+    longest = max((len(digits) for command in sent for digits in DIGITS.findall(command)), default=0)
+    assert longest <= 9, [command for command in sent if any(len(d) > 9 for d in DIGITS.findall(command))]
+    if simulator.protocol == 'native':
+        assert 'DH-900000000' in sent, 'the marker count of a native reference run'
+
+
+@NATIVE
+@pytest.mark.parametrize('motion_pause, result', [(0.02, CommandStatus.Succeeded),
+                                                  (0, CommandStatus.CommunicationError)],
+                         ids=['with the pause', 'without it'])
+def test_the_pause_after_a_motion_command_keeps_a_dropping_controller_working(start_ready_daemon, motion_pause,
+                                                                                result):
+    """EPICS: a C-862 drops characters sent at once after a move command (they waited 17 ms).
+    The status read after MA waits motion_pause; without it the simulator drops that read."""
+    daemon = start_ready_daemon(simulator_options={'drop_after_motion': 0.017}, motion_pause=motion_pause,
+                                serial_timeout=0.5)
+    assert daemon.call('move', 120000, False) == result
+    dropped = [event for event in daemon.simulator.events if event[1] == 'dropped']
+    assert bool(dropped) == (result != CommandStatus.Succeeded)
