@@ -23,7 +23,7 @@ from testkit.peer import DEADLINE, Wire, bytes_waiting, expected_protocol, play,
 
 from rockit.focuser.c863.errors import ControllerError, GarbledReply, LinkLost, NoReply
 from rockit.focuser.c863.gcs import GCSPort, StatusRegister, format_float
-from rockit.focuser.c863.gcs_errors import ERRORS, error_text
+from rockit.focuser.c863.gcs_errors import ERRORS, StopLedger, error_text
 
 
 
@@ -54,6 +54,11 @@ TYPED_HELPERS = [
     ('travel_range', lambda p: p.travel_range(),
      [(b'TMN? 1\n', b'1=-12.5\n'), (b'TMX? 1\n', b'1=12.5\n')], (-12.5, 12.5)),
     ('velocity', lambda p: p.velocity(), [(b'VEL? 1\n', b'1=1.5\n')], 1.5),
+    ('acceleration', lambda p: p.acceleration(), [(b'ACC? 1\n', b'1=10.0\n')], 10.0),
+    ('deceleration', lambda p: p.deceleration(), [(b'DEC? 1\n', b'1=20\n')], 20.0),
+    ('on_target', lambda p: p.on_target(), [(b'ONT? 1\n', b'1=1\n')], True),
+    ('status_query', lambda p: p.status_query(), [(b'SRG? 1 1\n', b'1 1=0x9005\n')],
+     StatusRegister.from_raw(0x9005)),
     ('read_error', lambda p: p.read_error(), [(b'ERR?\n', b'-1024\n')], -1024),
     ('set_servo on', lambda p: p.set_servo(True), [(b'SVO 1 1\n', None), OK], None),
     ('set_servo off', lambda p: p.set_servo(False), [(b'SVO 1 0\n', None), OK], None),
@@ -216,10 +221,50 @@ def test_refused_command_raises_controller_error_with_pi_text(port, wire):
     assert 'MOV 1 99999.0' in str(refused.value)
 
 
+def test_a_garbled_srg_reply_names_srg(port, wire):
+    with play(wire, (b'SRG? 1 1\n', b'1 1=9005\n')):
+        with pytest.raises(GarbledReply, match=r"'SRG\? 1 1'.*status register"):
+            port.status_query()
+
+
 def test_set_command_can_be_refused_like_every_other(port, wire):
     with play(wire, (b'SVO 1 1\n', None), (b'ERR?\n', b'-1024\n')):
         with pytest.raises(ControllerError, match='PI_MOTION_ERROR'):
             port.set_servo(True)
+
+
+# ---- error 10: our stop only if this port sent one ------------------------------------
+
+def test_error_10_is_our_stop_only_after_a_stop_of_ours():
+    ten = (b'ERR?\n', b'10\n')
+    with expected_protocol(GCSPort, [ten, (b'\x18', None), ten, ten]) as port:
+        foreign = port.error()
+        assert not foreign.stopped_by_command and 'not by this daemon' in foreign.text
+        assert not port.stop_unread
+        port.stop_all()
+        assert port.stop_unread, 'the next poll must read ERR?, whatever #4 flags'
+        assert port.error().stopped_by_command
+        assert not port.stop_unread
+        assert not port.error().stopped_by_command, 'one stop explains one read, not every later 10'
+
+
+def test_error_10_in_a_commands_check_is_ours_after_our_stop():
+    with expected_protocol(GCSPort, [(b'\x18', None), (b'MOV 1 5.0\n', None), (b'ERR?\n', b'10\n')]) as port:
+        port.stop_all()
+        with pytest.raises(ControllerError) as stopped:
+            port.move(5)
+    assert stopped.value.stopped_by_command
+
+
+def test_a_stop_still_being_written_stays_unread_after_an_err_read():
+    """Its byte may reach the controller after the ERR? that was on the wire meanwhile."""
+    ledger = StopLedger()
+    with ledger.sending():
+        assert ledger.after_reading(ledger.before_reading()), 'the 10 in that reply may be ours'
+        assert ledger.unread
+    assert ledger.after_reading(ledger.before_reading())
+    assert not ledger.unread
+    assert not ledger.after_reading(ledger.before_reading())
 
 
 # ---- garbage --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import wait_until
 from rockit.focuser.c863.errors import ControllerError, NoReply
+from rockit.focuser.c863.gcs_errors import STOPPED_BY_COMMAND
 from rockit.focuser.c863.gcs import GCSPort
 from rockit.focuser.c863.simulator import Simulator
 
@@ -21,6 +22,16 @@ def port(request):
     with Simulator(baud=request.param, velocity=5.0, reference_velocity=5.0) as sim:
         gcs = GCSPort(sim.device, request.param, timeout=1.0)
         yield gcs
+        gcs.close()
+
+
+@pytest.fixture
+def referenced():
+    """(simulator, port) on a referenced controller at rest on target, at 115200 baud."""
+    with Simulator(baud=115200, referenced=True) as sim:
+        gcs = GCSPort(sim.device, 115200, timeout=0.5)
+        wait_until(lambda: settled(gcs), 2, 'never on target')
+        yield sim, gcs
         gcs.close()
 
 
@@ -106,3 +117,42 @@ def test_pos_round_trip_costs_at_least_its_wire_time(baud, wire_ms):
         elapsed_ms = (time.perf_counter() - start) * 1000 / 5
         port.close()
     assert elapsed_ms >= wire_ms * 0.9
+
+
+# ---- firmware variants and faults (simulator/gcs.py) -------------------------------------------
+
+def test_srg_reads_the_status_register(referenced):
+    _, port = referenced
+    assert port.status_query() == port.status_register()
+
+
+def test_refused_parameters_and_commands_are_unknown_to_the_firmware(referenced):
+    sim, port = referenced
+    sim.firmware.refused_parameters = {0xB}
+    sim.firmware.refused_commands = {'ACC?'}
+    with pytest.raises(ControllerError) as unknown_parameter:
+        port.parameter_float(0xB)
+    with pytest.raises(ControllerError) as unknown_command:
+        port.acceleration()
+    assert (unknown_parameter.value.code, unknown_command.value.code) == (54, 2)
+    assert not [line for line in port.query('SPA?') if line.startswith('1 0xB=')]
+    assert port.deceleration() == 10.0
+
+
+@pytest.mark.parametrize('fault, register_bit, ont', [(None, True, True), ('register', False, True),
+                                                      ('never', False, False)])
+def test_on_target_faults(referenced, fault, register_bit, ont):
+    sim, port = referenced
+    sim.firmware.on_target_fault = fault
+    assert (port.status_register().on_target, port.status_query().on_target, port.on_target()) == (
+        register_bit, register_bit, ont)
+
+
+@pytest.mark.parametrize('unflagged', [False, True])
+def test_stop_error_unflagged_keeps_error_10_out_of_the_error_flag(referenced, unflagged):
+    sim, port = referenced
+    sim.firmware.stop_error_unflagged = unflagged
+    port.stop_all()
+    wait_until(lambda: any(name == 'stop' for _, name, _ in sim.events), 2, 'the stop')
+    assert port.status_register().error is not unflagged
+    assert port.read_error() == STOPPED_BY_COMMAND

@@ -9,7 +9,8 @@ daisy-chain address), reads the controller's error register after every command,
 reply text into Python values. It knows nothing about steps, config files or the daemon.
 
 Failures are those of errors.py. A non-zero ERR? becomes a ControllerError that says what the
-code means for the daemon (controller_error): 10 confirms a stop, +-1024 is a servo fault.
+code means for the daemon (controller_error): 10 confirms a stop if this port sent one since the
+last ERR? (StopLedger), +-1024 is a servo fault.
 
 Reading follows the rules of PI's own library and the EPICS driver (doc/gcs-c863.md
 section 1.3): a reply is complete at the first LF whose preceding byte is not a space, a
@@ -24,7 +25,7 @@ from decimal import Decimal
 
 from .constants import REFERENCE_MODES
 from .errors import GarbledReply, NoReply
-from .gcs_errors import controller_error
+from .gcs_errors import StopLedger, controller_error
 from .serialline import SerialLine
 
 STOP_ALL_BYTE = 0x18  # '#24'
@@ -79,11 +80,21 @@ class StatusRegister(namedtuple('StatusRegister', ('raw',) + tuple(name for name
         return cls(raw, *(bool((raw >> bit) & 1) for _, bit in _STATUS_BITS))
 
     @classmethod
-    def parse(cls, text):
+    def parse(cls, text, command='#4'):
         """Decodes the reply text, e.g. '0x9005' (hex digits in either case)."""
         if not _STATUS_HEX.match(text):
-            raise GarbledReply('#4', text, 'expected a status register such as 0x9005')
+            raise GarbledReply(command, text, 'expected a status register such as 0x9005')
         return cls.from_raw(int(text, 16))
+
+    @staticmethod
+    def mask(field):
+        """The register bit of a field, e.g. 0x8000 for 'on_target'."""
+        return 1 << dict(_STATUS_BITS)[field]
+
+    @staticmethod
+    def bit_names(mask):
+        """The named bits set in mask, for a log line: 'bit 15 (on_target)'..."""
+        return [f'bit {bit} ({name})' for name, bit in _STATUS_BITS if mask >> bit & 1]
 
 
 def _check_axis(axis):
@@ -171,6 +182,7 @@ class GCSPort(SerialLine):
         self._request_prefix = b'' if address is None else f'{address} '.encode('ascii')
         self._reply_prefix = '' if address is None else f'0 {address} '
         self._exchange_lock = threading.Lock()
+        self._stops = StopLedger()
         super().__init__(url, baudrate, timeout)
 
     # ---- bytes on the line -------------------------------------------------------------
@@ -224,17 +236,25 @@ class GCSPort(SerialLine):
             if timeout.received or command == 'ERR?':
                 raise
             try:
-                code = self._ask_error()
+                error = self._error_for(command)
             except NoReply:
                 raise timeout from None
-            if code:
-                raise controller_error(code, command) from None
+            if error:
+                raise error from None
             raise
 
     def _ask_error(self):
+        """ERR?: (code, whether a stop of ours can explain a 10), see StopLedger."""
+        done_before = self._stops.before_reading()
         lines = self._ask('ERR?', self._frame('ERR?'))
         text = self._single_line('ERR?', lines)
-        return _parse('ERR?', text, _INTEGER, int, 'an integer error code')
+        code = _parse('ERR?', text, _INTEGER, int, 'an integer error code')
+        return code, self._stops.after_reading(done_before)
+
+    def _error_for(self, command):
+        """ERR? after `command`: the ControllerError it reports, or None."""
+        code, our_stop = self._ask_error()
+        return controller_error(code, command, our_stop) if code else None
 
     def _tell(self, request):
         """Starts an exchange: a clean input buffer, then the request."""
@@ -268,14 +288,25 @@ class GCSPort(SerialLine):
         request = self._frame(command)
         with self._exchange_lock:
             self._tell(request)
-            code = self._ask_error()
-        if code:
-            raise controller_error(code, command)
+            error = self._error_for(command)
+        if error:
+            raise error
 
     def read_error(self):
         """ERR?: the controller's latched error code, which reading also clears."""
         with self._exchange_lock:
-            return self._ask_error()
+            return self._ask_error()[0]
+
+    def error(self):
+        """ERR? as the ControllerError it reports (None for 0), read and cleared."""
+        with self._exchange_lock:
+            return self._error_for('ERR?')
+
+    @property
+    def stop_unread(self):
+        """A stop went out whose error 10 no ERR? has read yet: the next exchange that can
+        should read ERR?, whatever the #4 error flag says (it may not show a 10)."""
+        return self._stops.unread
 
     def send_byte(self, byte):
         """Sends a single-byte command that has no reply (#24 = stop all).
@@ -337,6 +368,14 @@ class GCSPort(SerialLine):
         """#4: the status register, decoded."""
         return StatusRegister.parse(self.query_byte(_STATUS_BYTE))
 
+    def status_query(self, axis='1'):
+        """SRG? <axis> 1: the same register as #4, asked for by its GCS query."""
+        return self._query_value(lambda command, text: StatusRegister.parse(text, command), 'SRG?', axis, '1')
+
+    def on_target(self, axis='1'):
+        """ONT?: True if the axis has settled on its target."""
+        return self._query_value(_parse_bool, 'ONT?', axis)
+
     def parameter_float(self, pid, axis='1'):
         """A numeric parameter (e.g. 0xE/0xF, the counts-per-unit fraction)."""
         return self._query_value(_parse_float, 'SPA?', axis, _check_parameter_id(pid))
@@ -348,6 +387,14 @@ class GCSPort(SerialLine):
     def velocity(self, axis='1'):
         """VEL?: the closed-loop velocity in physical units per second."""
         return self._query_value(_parse_float, 'VEL?', axis)
+
+    def acceleration(self, axis='1'):
+        """ACC?: the closed-loop acceleration in physical units per second squared."""
+        return self._query_value(_parse_float, 'ACC?', axis)
+
+    def deceleration(self, axis='1'):
+        """DEC?: the closed-loop deceleration in physical units per second squared."""
+        return self._query_value(_parse_float, 'DEC?', axis)
 
     # ---- commands (checked with ERR?) ---------------------------------------------------
 
@@ -378,5 +425,7 @@ class GCSPort(SerialLine):
     # ---- stopping (no ERR? read: the controller latches error 10, which callers expect) --
 
     def stop_all(self):
-        """#24: like STP, but one byte that goes out at once even during another exchange."""
-        self.send_byte(STOP_ALL_BYTE)
+        """#24: like STP, but one byte that goes out at once even during another exchange.
+        Counted, so that the error 10 it latches is known to be ours (StopLedger)."""
+        with self._stops.sending():
+            self.send_byte(STOP_ALL_BYTE)

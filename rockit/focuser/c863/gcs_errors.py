@@ -3,8 +3,12 @@
 """PI's GCS error codes (what ERR? returns) and what each means for the daemon.
 
 See doc/gcs-c863.md for where the codes come from. Only this module interprets them: the rest
-of the daemon sees a ControllerError whose attributes say what the code means.
+of the daemon sees a ControllerError whose attributes say what the code means. Error 10 means
+"stopped by command", which is no fault when the stop was ours: StopLedger tells whether it was.
 """
+import threading
+from contextlib import contextmanager
+
 from .errors import ControllerError
 
 # Code -> (PI's constant name, meaning). Positive codes come from the controller through
@@ -70,7 +74,66 @@ def error_text(code):
     return f'unknown error {code}'
 
 
-def controller_error(code, command):
-    """The ControllerError for a non-zero ERR? code, with PI's text and what it means."""
-    return ControllerError(code, error_text(code), command, stopped_by_command=code == STOPPED_BY_COMMAND,
-                           servo_fault=code in FOLLOWING_ERRORS)
+def controller_error(code, command, our_stop):
+    """The ControllerError for a non-zero ERR? code, with PI's text and what it means.
+
+    our_stop: a stop of ours can explain a 10 (StopLedger). A 10 it cannot explain came from
+    someone else (a hand terminal, another program): an error to show like any other."""
+    ours = code == STOPPED_BY_COMMAND and our_stop
+    text = error_text(code)
+    if code == STOPPED_BY_COMMAND and not ours:
+        text += ' (not by this daemon: another program or a hand terminal?)'
+    return ControllerError(code, text, command, stopped_by_command=ours, servo_fault=code in FOLLOWING_ERRORS)
+
+
+def is_stop(error):
+    """Whether a ControllerError says the controller was stopped (ours or not): the command
+    whose check read it was accepted, since a refusal would have latched its own code."""
+    return error.code == STOPPED_BY_COMMAND
+
+
+class StopLedger:
+    """Which error 10 this port's own stops explain: one sent since ERR? was last read.
+
+    A stop byte goes out from any thread at any moment, even while ERR? is on the wire, so each
+    stop is counted twice: begun just before its byte is written, done just after. An ERR?
+    reply can show only stops begun before the reply arrived, and surely shows (or has
+    overwritten) every stop done before the request went out. A 10 is ours if a stop was begun
+    that no earlier read surely saw; a stop begun but not yet done stays unread, so the next
+    read may still find its 10.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._begun = 0
+        self._done = 0
+        self._seen = 0   # stops surely seen by an ERR? read
+
+    @contextmanager
+    def sending(self):
+        """Around writing a stop byte."""
+        with self._lock:
+            self._begun += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._done += 1
+
+    @property
+    def unread(self):
+        """A stop was sent whose 10 no ERR? read has seen yet."""
+        with self._lock:
+            return self._begun > self._seen
+
+    def before_reading(self):
+        """Called just before ERR? goes out; returns what after_reading() needs."""
+        with self._lock:
+            return self._done
+
+    def after_reading(self, done_before):
+        """Called once ERR? has answered: whether a 10 in its reply may be our own stop."""
+        with self._lock:
+            ours = self._begun > self._seen
+            self._seen = max(self._seen, done_before)
+            return ours
