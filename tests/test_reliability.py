@@ -508,7 +508,7 @@ def test_each_controller_error_is_shown_with_pi_text(shared_daemon, code):
 def test_error_10_after_our_own_stop_is_no_fault(shared_daemon):
     before = shared_daemon.status()['last_error']
     confirmations = shared_daemon.output().count('controller confirmed the stop')
-    shared_daemon.simulator.inject_error(STOPPED_BY_COMMAND)
+    assert shared_daemon.call('stop') == CommandStatus.Succeeded
     wait_until(lambda: shared_daemon.output().count('controller confirmed the stop') > confirmations, 5,
                'the daemon reads error 10')
     assert shared_daemon.status()['last_error'] == before

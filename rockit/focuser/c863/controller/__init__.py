@@ -5,7 +5,7 @@
 interface.py says what the daemon may ask (the Controller protocol, ControllerInfo, Snapshot);
 one implementation per command set, chosen by the config key "protocol":
 
-  GCSController     C-863.11/.12, GCS 2.0 (gcs_axis.py)
+  GCSController     C-863 with GCS 2.0 firmware (.11, .12) (gcs_axis.py)
   NativeController  C-863.10, PI's native Mercury commands (native_axis.py)
 """
 from .gcs_axis import GCSController

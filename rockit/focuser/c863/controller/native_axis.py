@@ -206,7 +206,7 @@ class NativeController(PolledAxis):
         else:
             position = last.position
         if searching:
-            position = self._follow_reference_run(status, moving, position)
+            position = self._follow_reference_run(status, moving, position, stops)
         still = not moving and not self._searching
         target = self._current_target(position, still, self._port.target, stops)
         on_target, halted = self._judge_rest(status, still and status.servo is not False,
@@ -236,12 +236,18 @@ class NativeController(PolledAxis):
                                 f'{_limit_text(status)}')
         return False, self._halted
 
-    def _follow_reference_run(self, status, moving, position):
+    def _follow_reference_run(self, status, moving, position, stops):
         """Notes a find-edge running, or judges one that has ended (\\ is 0 again after it ran,
-        or it never started). Returns the position, redefined if the run succeeded."""
+        or it never started). Returns the position, redefined if the run succeeded.
+
+        A stop sent since this poll began (stops is the count then) may be why \\ reads 0: that
+        run was stopped, not finished, and stop() has given it up already."""
         if moving:
             self._search_seen = True
             return position
+        with self._bookkeeping:
+            if self._stops_sent != stops:
+                return position
         if self._search_seen or position != UNREFERENCED_POSITION:
             return self._finish_reference_run(status, position)
         if time.monotonic() - self._search_sent_at >= SEARCH_START_TIME:
