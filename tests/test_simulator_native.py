@@ -190,14 +190,16 @@ def test_status_at_rest_reads_as_the_manuals_example(homed, status_layout):
 @BOTH_LAYOUTS
 @pytest.mark.parametrize('target, direction', [(100000, 0x04), (-100000, 0x00)])
 def test_status_while_moving_and_the_direction_of_the_last_move(homed, status_layout, target, direction):
-    """Six bytes: busy while moving; byte 3 bit 2 tells whether the move goes (went) the
-    positive way. Three: ready (no wait), not on target, brake on."""
+    """Six bytes: busy while moving, trajectory complete once settled; byte 3 bit 2 tells whether
+    the move goes (went) the positive way. Three: ready (no wait) and brake on, on target once
+    settled."""
     homed.send(b'MA%d\r' % target)
     first, _, third, *_ = homed.status()
     assert (first, third) == by_layout(status_layout, (0x01, direction), (0x41, 0x00))
     homed.wait_still()
+    homed.sim.wait_for(lambda state: state['on_target'])
     first, _, third, *_ = homed.status()
-    assert (first, third) == by_layout(status_layout, (0x04, direction), (0x41, 0x00))
+    assert (first, third) == by_layout(status_layout, (0x04, direction), (0x43, 0x00))
 
 
 @BOTH_LAYOUTS
