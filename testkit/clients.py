@@ -108,9 +108,6 @@ class NativeClient(SerialClient):
         """The TS report's bytes as integers."""
         return [int(field, 16) for field in self.ask(b'%')[2:-3].split()]
 
-    def error_number(self):
-        return self.status()[2]
-
     def wait_still(self, timeout=10.0):
         """Polls '\\' like the rockit daemon until the motor stops; returns the position."""
         self.wait(lambda: not self.moving(), timeout, 'the motor to stop')
