@@ -140,7 +140,7 @@ def built_in_simulator(config):
 
 
 def main(argv=None):
-    """c863_focusd [--simulate] CONFIG: the entry point of the thin script."""
+    """c863_focusd [--simulate] [--probe [--motion [--yes]]] CONFIG: the entry point of the thin script."""
     parser = argparse.ArgumentParser(prog='c863_focusd', description='PI C-863 focuser daemon')
     parser.add_argument('config', help='JSON configuration file, e.g. /etc/focusd/onemetre.json')
     parser.add_argument('--simulate', action='store_true',
@@ -148,12 +148,27 @@ def main(argv=None):
     parser.add_argument('--trace', action='store_true',
                         help='log every serial exchange (bytes both ways, timing) to the journal '
                              '(as config key trace_serial)')
+    probe = parser.add_argument_group('first contact with a controller (doc/probe.md; the daemon must be stopped)')
+    probe.add_argument('--probe', action='store_true',
+                       help='ask the controller what the daemon assumes of it, report and exit')
+    probe.add_argument('--motion', action='store_true', help='with --probe: also move it (motor on, reference run)')
+    probe.add_argument('--yes', action='store_true', help='with --motion: do not ask (needed without a terminal)')
+    probe.add_argument('--distance', type=int, default=2000, help='with --motion: counts per short leg (2000)')
+    probe.add_argument('--output', help='with --probe: the JSON report (default probe-<name>-<UTC time>.json)')
     args = parser.parse_args(argv)
+    if not args.probe and (args.motion or args.yes or args.output):
+        parser.error('--motion, --yes and --output go with --probe')
+    if args.distance <= 0:
+        parser.error('--distance must be a positive number of counts')
     try:
         config = Config(args.config)
     except ConfigError as e:
         print(f'c863_focusd: {e}', file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    if args.probe:
+        from .probe import run_probe  # only the probe needs it
+        with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
+            return run_probe(config, args.motion, args.distance, args.yes, args.output)
     with built_in_simulator(config) if args.simulate else contextlib.nullcontext() as simulated, \
             queued_log(config.log_name, trace=args.trace or config.trace_serial):
         if simulated:
