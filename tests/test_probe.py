@@ -28,11 +28,15 @@ MOTION = ('--motion', '--yes', '--distance', '20000')
 VERDICT = re.compile(r'^(CONFIRMED|CONTRADICTED|NOT TESTED) +([a-z0-9-]+): ', re.MULTILINE)
 
 
+def run_daemon_script(*args, cwd, stdin=subprocess.DEVNULL):
+    """c863_focusd ARGS with pipes and (by default) no terminal, as a script runs it."""
+    return subprocess.run([sys.executable, str(DAEMON_SCRIPT), *args], stdin=stdin, capture_output=True, text=True,
+                          env=script_env(), cwd=cwd, timeout=PROBE_TIMEOUT, check=False)
+
+
 def run_probe(config_path, *options, cwd, stdin=subprocess.DEVNULL):
-    """c863_focusd --probe OPTIONS CONFIG with pipes and (by default) no terminal, as a script runs it."""
-    return subprocess.run([sys.executable, str(DAEMON_SCRIPT), '--probe', *options, str(config_path)],
-                          stdin=stdin, capture_output=True, text=True, env=script_env(),
-                          cwd=cwd, timeout=PROBE_TIMEOUT, check=False)
+    """c863_focusd --probe OPTIONS CONFIG."""
+    return run_daemon_script('--probe', *options, str(config_path), cwd=cwd, stdin=stdin)
 
 
 def verdicts(text):
@@ -205,3 +209,10 @@ def test_the_statements_in_doc_probe_are_the_ones_the_probe_judges():
             for line in doc.splitlines() if line.startswith('| `')]
     assert rows == [[f'`{guess.id}`', guess.statement, guess.kind, guess.source, 'yes' if guess.motion else '']
                     for guess in NATIVE + GCS]
+
+
+@pytest.mark.parametrize('options', [['--motion'], ['--yes'], ['--output', 'probe.json']])
+def test_the_probe_options_go_with_probe(tmp_path, options):
+    result = run_daemon_script(*options, str(tmp_path / 'focuser.json'), cwd=tmp_path)
+    assert result.returncode == 2
+    assert 'c863_focusd: error: --motion, --yes and --output go with --probe' in result.stderr
