@@ -21,6 +21,6 @@ def make_controller(config) -> Controller:
         return NativeController(config.serial_port, config.serial_baud, config.serial_timeout,
                                 config.controller_address, config.reference_mode, config.reference_position,
                                 tuning=config.servo_tuning, settle_window=config.settle_window,
-                                motion_pause=config.motion_pause, busy_timeout=config.home_timeout)
+                                motion_pause=config.motion_pause)
     return GCSController(config.serial_port, config.serial_baud, config.serial_timeout,
                          config.controller_address, config.reference_mode)

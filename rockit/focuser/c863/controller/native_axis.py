@@ -35,8 +35,11 @@ SETTLED_FOR = 0.02
 SETTLE_TIME = 0.5
 # A find-edge not seen running within this long after FE was sent did not start.
 SEARCH_START_TIME = 2.0
-# While a motion left running (by an earlier daemon or a hand terminal) ends, at connect.
+# While a motion left running (by an earlier daemon or a hand terminal) ends, at connect: how
+# often \ is asked, and for how long before connect() gives up for now. Well inside the unit's
+# 30 s watchdog, which the poll thread feeds between reconnection attempts, not during one.
 BUSY_POLL_INTERVAL = 0.1
+BUSY_WAIT = 10.0
 
 # Tuning commands whose value the controller reports back, and how: the report command and the
 # report's letter. GP and GL are MS176E p. 27; TY, TL [41, 38]. DI, DD, SM report nothing there.
@@ -77,7 +80,7 @@ class NativeController(PolledAxis):
     stop_command = '! (abort)'
 
     def __init__(self, url, baudrate, timeout, address=1, reference_mode='FE2', reference_position=0,
-                 tuning=(), settle_window=10, motion_pause=0.02, busy_timeout=300.0):
+                 tuning=(), settle_window=10, motion_pause=0.02):
         super().__init__(url)
         self._baudrate = baudrate
         self._timeout = timeout
@@ -87,7 +90,6 @@ class NativeController(PolledAxis):
         self._tuning = tuple(tuning)
         self._settle_window = settle_window
         self._motion_pause = motion_pause
-        self._busy_timeout = busy_timeout
         self._velocity = None
         self._acceleration = None
         self._referenced = False
@@ -133,15 +135,17 @@ class NativeController(PolledAxis):
             raise
 
     def _wait_until_still(self):
-        """Asks \\ (a single character, which interrupts nothing) until the axis is still."""
-        deadline = time.monotonic() + self._busy_timeout
+        """Asks \\ (a single character, which interrupts nothing) until the axis is still. A
+        motion that outlasts BUSY_WAIT fails this connect; the daemon tries again later."""
+        deadline = time.monotonic() + BUSY_WAIT
         if not self._port.moving():
             return
         log.warning('the controller on %s is moving (a reference run or move left running?): waiting for it '
                     'to end before sending any line command', self._url)
         while self._port.moving():
             if time.monotonic() > deadline:
-                raise NotSupported(f'the controller on {self._url} was still moving after {self._busy_timeout:g} s')
+                raise NotSupported(f'the controller on {self._url} is still moving (a reference run or move left '
+                                   f'running?); no line command is sent until it ends')
             time.sleep(BUSY_POLL_INTERVAL)
 
     def _check_board(self):
