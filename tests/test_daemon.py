@@ -392,16 +392,21 @@ def test_unplug_and_replug_while_idle_recovers_without_rehoming(ready_daemon):
     assert ready_daemon.wait_for_output('lost the serial link').count('lost the serial link') == 1
 
 
-@BOTH_PROTOCOLS
-def test_unplug_during_a_move_reports_communication_error(ready_daemon):
+@pytest.mark.parametrize('protocol, status_layout, label', [
+    ('gcs', 'six', 'IDLE'), ('native', 'six', 'IDLE'), ('native', 'three', 'NOT HOMED')],
+    ids=['gcs', 'native', 'native-three-byte'])
+def test_unplug_during_a_move_reports_communication_error(ready_daemon, label):
+    """Replugged, the controller is trusted to be still referenced, except a native one whose
+    status has the manual's three-byte layout (its motor-off bit is unproven on this hardware)."""
     simulator = ready_daemon.simulator
     thread, result = start_long_move(ready_daemon)
     simulator.unplug()
     thread.join(10)
     assert result == [CommandStatus.CommunicationError]
     simulator.replug()
-    status = wait_for_label(ready_daemon, 'IDLE', timeout=15)
-    assert status['current_steps'] == round(simulator.state()['position'] * STEPS_PER_MM)
+    status = wait_for_label(ready_daemon, label, timeout=15)
+    if label == 'IDLE':
+        assert status['current_steps'] == round(simulator.state()['position'] * STEPS_PER_MM)
 
 
 @EVERY_CONTROLLER
@@ -413,20 +418,6 @@ def test_power_cycle_makes_the_focuser_not_homed(ready_daemon):
     assert ready_daemon.call('move', 1000) == CommandStatus.NotHomed
     assert ready_daemon.call('home') == CommandStatus.Succeeded
     assert ready_daemon.status()['current_steps'] == 100000
-
-
-@pytest.mark.parametrize('protocol', ['native'])
-@pytest.mark.parametrize('status_layout, label', [('six', 'IDLE'), ('three', 'NOT HOMED')])
-def test_a_native_reference_outlives_a_lost_link_only_in_the_proven_layout(ready_daemon, label):
-    """Unplugged during a move: the move is a communication error; replugged, the controller is
-    trusted to be still referenced only if its status has the six-byte layout of the hardware."""
-    simulator = ready_daemon.simulator
-    thread, result = start_long_move(ready_daemon)
-    simulator.unplug()
-    thread.join(10)
-    assert result == [CommandStatus.CommunicationError]
-    simulator.replug()
-    wait_for_label(ready_daemon, label, timeout=15)
 
 
 @BOTH_PROTOCOLS
