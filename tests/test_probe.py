@@ -216,3 +216,11 @@ def test_the_probe_options_go_with_probe(tmp_path, options):
     result = run_daemon_script(*options, str(tmp_path / 'focuser.json'), cwd=tmp_path)
     assert result.returncode == 2
     assert 'c863_focusd: error: --motion, --yes and --output go with --probe' in result.stderr
+
+
+@pytest.mark.parametrize('distance', ['0', '-5', '100000000'])
+def test_a_distance_the_controller_cannot_take_is_a_usage_error(tmp_path, distance):
+    result = run_daemon_script('--probe', '--motion', '--yes', '--distance', distance,
+                               str(tmp_path / 'focuser.json'), cwd=tmp_path)
+    assert result.returncode == 2
+    assert '--distance must be 1 to 99999999 counts' in result.stderr

@@ -139,6 +139,10 @@ def built_in_simulator(config):
         child.wait(timeout=5)
 
 
+# The probe's short legs: its longer move is ten of them, which must stay within 9 digits.
+MAX_PROBE_DISTANCE = 99999999
+
+
 def main(argv=None):
     """c863_focusd [--simulate] [--probe [--motion [--yes]]] CONFIG: the entry point of the thin script."""
     parser = argparse.ArgumentParser(prog='c863_focusd', description='PI C-863 focuser daemon')
@@ -158,8 +162,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.probe and (args.motion or args.yes or args.output):
         parser.error('--motion, --yes and --output go with --probe')
-    if args.distance <= 0:
-        parser.error('--distance must be a positive number of counts')
+    if not 0 < args.distance <= MAX_PROBE_DISTANCE:
+        parser.error(f'--distance must be 1 to {MAX_PROBE_DISTANCE} counts (the longer move is ten of them, and a '
+                     f'native controller takes at most 9 digits)')
     try:
         config = Config(args.config)
     except ConfigError as e:
