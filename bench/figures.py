@@ -29,8 +29,6 @@ from pollers import poll_status
 
 POLLERS_SCRIPT = Path(__file__).resolve().parent / 'pollers.py'
 
-# One #4 exchange: the request byte and a '0xHHHH\n' reply. The least a full status query costs.
-STATUS_EXCHANGE_BYTES = 1 + 7
 # Moves used as stimulus keep well inside the configured 0..250000 steps.
 LOW_END, HIGH_END = 20000, 230000
 # An idle link has been quiet this long: no exchange is half-way through.
@@ -183,7 +181,7 @@ def stop_latency(rig, stops, rng):
     wire = byte_time(rig.baud)
     return Figure('stop_p99', 'stop: stop() call -> stop byte at the controller, moving, p99', rig.baud,
                   ms(percentile(latencies, 0.99)), 'ms', 30.0 if rig.baud <= 9600 else 5.0, ms(wire),
-                  'one byte (#24) on the wire', len(latencies),
+                  'one stop byte (#24; native !) on the wire', len(latencies),
                   f'median {ms(statistics.median(latencies)):.2f} ms, max {ms(max(latencies)):.2f} ms',
                   problems)
 
@@ -232,10 +230,11 @@ def move_end(rig, moves, rng):
                 latencies.append(returned - settled[-1])
     if not latencies:
         raise RuntimeError(f'no move ended as it should: {problems}')
-    wire = STATUS_EXCHANGE_BYTES * byte_time(rig.baud)
+    request, exchange_bytes = rig.status_exchange
+    wire = exchange_bytes * byte_time(rig.baud)
     return Figure('move_end_median', 'move end: on target -> move() returns, median', rig.baud,
                   ms(statistics.median(latencies)), 'ms', 60.0, ms(wire),
-                  f'one #4 exchange ({STATUS_EXCHANGE_BYTES} bytes)', len(latencies),
+                  f'one status exchange ({request!r}, {exchange_bytes} bytes)', len(latencies),
                   f'p90 {ms(percentile(latencies, 0.9)):.1f} ms, max {ms(max(latencies)):.1f} ms', problems)
 
 
@@ -271,7 +270,8 @@ def idle(rig, window):
     """CPU share, resident memory and serial bytes per poll of a daemon left alone for window s.
 
     The window opens and closes while the link is quiet, so the byte counters hold whole
-    exchanges only; a poll cycle is counted at each '#4' the controller receives.
+    exchanges only; a poll cycle is counted at each status request (#4, native %) the controller
+    receives.
     """
     rig.wait_for_idle()
     before = _idle_sample(rig)
@@ -281,21 +281,22 @@ def idle(rig, window):
     cpu_share = 100.0 * (after['cpu'] - before['cpu']) / wall
     commands = [detail for when, event, detail in rig.simulator.events
                 if event == 'command' and before['time'] < when <= after['time']]
-    cycles = commands.count('\x04')
+    request, exchange_bytes = rig.status_exchange
+    cycles = commands.count(request)
     if not cycles:
         raise RuntimeError(f'the idle daemon did not poll in {wall:.1f} s')
     per_cycle = (after['bytes'] - before['bytes']) / cycles
-    wire = STATUS_EXCHANGE_BYTES * byte_time(rig.baud)
-    others = sorted({repr(c) for c in commands if c != '\x04'})
+    wire = exchange_bytes * byte_time(rig.baud)
+    others = sorted({repr(c) for c in commands if c != request})
     return [
         Figure('idle_cpu', 'idle daemon: CPU share', rig.baud, cpu_share, '%', 1.0, None, 'n/a', 1,
                f'over {wall:.1f} s, {cycles} polls'),
         Figure('idle_rss', 'idle daemon: resident memory (VmRSS)', rig.baud, rig.meter.resident_mb(), 'MB',
                40.0, None, 'n/a', 1),
         Figure('idle_poll_bytes', 'serial bytes per idle poll cycle (both ways)', rig.baud, per_cycle, 'bytes',
-               float(STATUS_EXCHANGE_BYTES), float(STATUS_EXCHANGE_BYTES),
-               f'one #4 exchange = {ms(wire):.1f} ms of wire', cycles,
-               f'{cycles} polls; commands besides #4: {", ".join(others) or "none"}'),
+               float(exchange_bytes), float(exchange_bytes),
+               f'one status exchange ({request!r}) = {ms(wire):.1f} ms of wire', cycles,
+               f'{cycles} polls; commands besides {request!r}: {", ".join(others) or "none"}'),
     ]
 
 
@@ -335,6 +336,20 @@ def slow_log_figures(rig, sizes, seed=7):
     stop = stop_latency(rig, sizes['stops'], random.Random(seed))
     return [replace(status, key='status_p99_slow_log', title=status.title.replace(', p99', ', moving, p99') + suffix),
             replace(stop, key='stop_p99_slow_log', title=stop.title + suffix)]
+
+
+def native_figures(rig, sizes, seed=7):
+    """What differs on a native controller: the stop byte, the end of a move (ended on \\ and
+    the position, not a status bit) and the idle poll, named after the status layout."""
+    rng = random.Random(seed)
+    layout = rig.simulator.firmware.status_layout
+    rig.wait_for_idle()
+    figures = [stop_latency(rig, sizes['stops'], rng)]
+    rig.wait_for_idle()
+    figures.append(move_end(rig, sizes['moves'], rng))
+    figures.extend(figure for figure in idle(rig, sizes['idle_seconds']) if figure.key == 'idle_poll_bytes')
+    return [replace(figure, key=f'native_{layout}_{figure.key}', title=f'native, {layout} status bytes: {figure.title}')
+            for figure in figures]
 
 
 def measure_all(rig, sizes, client_mode, seed=7):

@@ -42,6 +42,10 @@ DAEMON_CONFIG = {
     'move_timeout': 60,
     'home_timeout': 120,
 }
+# What a native (C-863.10) rig's config adds: the simulator's reference edge is called 125000
+# steps, where a referenced simulator starts (as in the tests' config).
+NATIVE_CONFIG = {'protocol': 'native', 'reference_mode': 'FE2', 'reference_position': 125000}
+READY_STEPS = 125000
 # The address tried first: the last of the test daemons', which a test run takes last.
 ADDRESS_ORDER = TEST_DAEMONS[::-1]
 
@@ -99,15 +103,20 @@ class Rig:
     reference run.
     """
 
-    def __init__(self, baud, workdir, observatory_log_delay=None):
+    def __init__(self, baud, workdir, observatory_log_delay=None, status_layout=None):
         """observatory_log_delay: seconds each observatory log message takes (a slow
-        rockit.common stands in for the real one, testkit/slow_log.py); None: the bundled log."""
+        rockit.common stands in for the real one, testkit/slow_log.py); None: the bundled log.
+        status_layout: None for a GCS controller, else a native one whose status report has this
+        layout ('six' or 'three' bytes)."""
         self.baud = baud
         self.observatory_log_delay = observatory_log_delay
         self.workdir = Path(workdir)
-        self.config_path = self.workdir / f'bench-{baud}.json'
-        self.log_path = self.workdir / f'c863_focusd-{baud}.log'
-        self.simulator = Simulator(baud=baud, velocity=SIMULATOR_VELOCITY, referenced=True)
+        self.name = f'{baud}' if status_layout is None else f'{baud}-native-{status_layout}'
+        self.config_path = self.workdir / f'bench-{self.name}.json'
+        self.log_path = self.workdir / f'c863_focusd-{self.name}.log'
+        native = {} if status_layout is None else {'protocol': 'native', 'status_layout': status_layout}
+        self.protocol_config = {} if status_layout is None else NATIVE_CONFIG
+        self.simulator = Simulator(baud=baud, velocity=SIMULATOR_VELOCITY, referenced=True, **native)
         self.daemon = None
         self.meter = None
         self.uri = None
@@ -130,8 +139,9 @@ class Rig:
     def start(self):
         self.simulator.start()
         self._address = claim_address(ADDRESS_ORDER)
-        config = dict(DAEMON_CONFIG, daemon=self._address.name, alpaca_port=self._address.alpaca_port,
-                      serial_port=self.simulator.device, serial_baud=self.baud)
+        config = dict(DAEMON_CONFIG, **self.protocol_config, daemon=self._address.name,
+                      alpaca_port=self._address.alpaca_port, serial_port=self.simulator.device,
+                      serial_baud=self.baud)
         self.config_path.write_text(json.dumps(config, indent=2))
         env = None
         if self.observatory_log_delay is not None:
@@ -140,10 +150,28 @@ class Rig:
         self.daemon = DaemonProcess(self.config_path, self.simulator, self.log_path, env)
         self.uri = self.daemon.uri
         self.meter = ProcessMeter(self.daemon.pid)
-        result = self.call('initialize')
-        if result != CommandStatus.Succeeded:
-            raise RuntimeError(f'initialize: {CommandStatus.message(result)}\n{self.daemon_output()}')
+        self._expect('initialize')
+        if self.status()['status'] == FocuserStatus.NotHomed:
+            # A native controller reporting three status bytes is not trusted to be still
+            # referenced after a restart (doc/mercury-native.md section 4): home it, and put it
+            # where a referenced simulator starts.
+            self._expect('home')
+            self._expect('move', READY_STEPS, False)
         self.wait_for_idle()
+
+    def _expect(self, method, *args):
+        result = self.call(method, *args)
+        if result != CommandStatus.Succeeded:
+            raise RuntimeError(f'{method}: {CommandStatus.message(result)}\n{self.daemon_output()}')
+
+    @property
+    def status_exchange(self):
+        """(the status request as the simulator records it, the bytes of one status exchange both
+        ways): #4 and '0xHHHH\\n' for GCS; native % and 'S:' with its bytes, CR LF ETX."""
+        if self.simulator.protocol == 'gcs':
+            return '\x04', 1 + 7
+        status_bytes = 6 if self.simulator.firmware.status_layout == 'six' else 3
+        return '%', 1 + len('S:') + 3 * status_bytes - 1 + 3
 
     def call(self, method, *args):
         """One Pyro call on a fresh proxy (for set-up and stimulus; measured calls keep theirs)."""

@@ -298,8 +298,11 @@ class Poller:
         state = self._state
         with state.lock:
             distance_from = state.snapshot.position
+        # The move starts when its command arrives, not when move_to() has also read back the
+        # controller's verdict (ERR?, TS after a pause): the end is predicted from before it.
+        sent = time.monotonic()
         controller.move_to(target)
-        end = time.monotonic() + controller.expected_motion_time(distance_from, target)
+        end = sent + controller.expected_motion_time(distance_from, target)
         with state.lock:
             state.fast_poll_from = end
             state.snapshot = replace(state.snapshot, target=target, moving=True, on_target=False)

@@ -4,6 +4,7 @@
 doc/mercury-native.md. Steps are the controller's own counts."""
 import logging
 import time
+from dataclasses import replace
 
 from ..errors import ControllerFailure, NotSupported
 from ..native import MAX_POSITION, NativePort, controller_error, motor_switched_off
@@ -189,20 +190,31 @@ class NativeController(PolledAxis):
     def poll(self, track_position=True):
         """Reads the axis state: one TS exchange when idle and unchanged.
 
-        The moving flag (\\) is read while something moves, settles or TS changed; the
-        position as _position_wanted() says, whenever \\ has just become 0 (to judge the end of
-        a move) and always during a reference run of ours. When that run has ended, this poll
-        judges it and, if it succeeded, defines the edge (DH), so the snapshot shows the result.
+        Near a move's predicted end (track_position False) only \\ is read while it says 1, so
+        the end is seen within a 5-byte exchange. Otherwise the moving flag is read while
+        something moves, settles or TS changed; the position as _position_wanted() says,
+        whenever \\ has just become 0 (then once before TS and once after, so one poll can see
+        the axis rest for SETTLED_FOR) and always during a reference run of ours. When that run
+        has ended, this poll judges it and, if it succeeded, defines the edge (DH), so the
+        snapshot shows the result.
         """
         stops = self._stops_sent
+        last = self._last
+        first_sample = None
+        if not track_position and last is not None and last.moving and not self._searching:
+            if self._port.moving():
+                return self._keep(replace(last, error=None), stops)
+            first_sample = (self._port.position(), time.monotonic())
         status = self._port.status()
         searching = self._searching  # read after TS: stop() clears it before its stop byte goes out
-        last = self._last
         fresh = last is None
         register = int.from_bytes(bytes(status.raw), 'big')
         changed = fresh or register != last.status_register
         settling = not fresh and last.servo and not (last.moving or last.referencing or last.on_target or last.halted)
-        moving = self._port.moving() if searching or changed or last.moving or settling else False
+        if first_sample is not None:
+            moving = False
+        else:
+            moving = self._port.moving() if searching or changed or last.moving or settling else False
         just_stopped = not moving and (fresh or last.moving or settling)
 
         if searching or just_stopped or self._position_wanted(fresh, track_position, moving, changed, not moving):
@@ -213,22 +225,24 @@ class NativeController(PolledAxis):
             position = self._follow_reference_run(status, moving, position, stops)
         still = not moving and not self._searching
         target = self._current_target(position, still, self._port.target, stops)
-        on_target, halted = self._judge_rest(status, still and status.servo is not False,
-                                             abs(position - target) <= self._settle_window, position, target)
+        resting = still and status.servo is not False
+        if first_sample is not None:
+            self._judge_rest(status, resting, target, *first_sample)
+        on_target, halted = self._judge_rest(status, resting, target, position, time.monotonic())
         error = self._new_error(status)
 
         return self._keep(Snapshot(position, target, moving, on_target, self._searching, self._referenced,
                                    status.servo is not False, error, register, halted), stops)
 
-    def _judge_rest(self, status, at_rest, within_window, position, target):
-        """(on target, halted) for an axis that may have come to rest. On target once it has
-        rested within the settling window for SETTLED_FOR; halted (why the move ended short,
-        kept until the next one) once it has rested outside it for SETTLE_TIME."""
+    def _judge_rest(self, status, at_rest, target, position, now):
+        """(on target, halted) for an axis that may have come to rest, with its position read at
+        monotonic time now. On target once it has rested within settle_window of the target for
+        SETTLED_FOR; halted (why the move ended short, kept until the next one) once it has
+        rested outside the window for SETTLE_TIME."""
         if not at_rest:
             self._within_since = self._off_target_since = None
             return False, None
-        now = time.monotonic()
-        if within_window:
+        if abs(position - target) <= self._settle_window:
             self._off_target_since = self._halted = None
             self._within_since = now if self._within_since is None else self._within_since
             return now - self._within_since >= SETTLED_FOR, None
