@@ -180,10 +180,13 @@ class NativePort(SerialLine):
         return self._read_report(command, request, lines)
 
     def _send_line(self, line):
-        """Sends a line command and starts the pause if it starts a motion (exchange lock held)."""
-        self._write_paced(_check_line(line).encode('ascii') + CR)
+        """Sends a line command and starts the pause if it starts a motion (exchange lock held).
+        The pause counts from when the line's last byte has left the wire, not from the write,
+        which returns as soon as the bytes are queued."""
+        request = _check_line(line).encode('ascii') + CR
+        self._write_paced(request)
         if self._motion_pause and _starts_motion(line):
-            self._quiet_until = time.monotonic() + self._motion_pause
+            self._quiet_until = time.monotonic() + len(request) * self.byte_time + self._motion_pause
 
     # ---- low level --------------------------------------------------------------------------
 

@@ -48,6 +48,9 @@ class SerialLine:
             raise ValueError(f'invalid timeout {timeout!r}: must be a positive number of seconds')
         self.url = url
         self.timeout = timeout
+        # Seconds one byte takes on the wire at 8N1 (start bit, 8 data bits, stop bit): a write
+        # returns once the bytes are queued, and they leave the UART this much later each.
+        self.byte_time = 10 / baudrate
         self._log = logging.getLogger(type(self).__module__)
         self._write_lock = threading.Lock()
         self._written_at = time.monotonic()
@@ -111,15 +114,16 @@ class SerialLine:
     def _write(self, data):
         with self._write_lock, self._device('write'):
             self._serial.write(data)
-            self._written_at = time.monotonic()
-        self._trace('->', data)
+            previous, self._written_at = self._written_at, time.monotonic()
+        self._trace('->', data, previous)
 
-    def _trace(self, direction, data):
-        """The serial trace (c863_focusd --trace): every chunk both ways, with the time since
-        the last write, at DEBUG level, which only the journal receives (daemonlog.py)."""
+    def _trace(self, direction, data, since=None):
+        """The serial trace (c863_focusd --trace): every chunk both ways, at DEBUG level, which
+        only the journal receives (daemonlog.py), with the time since the write before it (for a
+        write: since the previous write, which shows the pacing)."""
         if self._log.isEnabledFor(logging.DEBUG):
-            self._log.debug('%s %s %r (+%.1f ms)', self.url, direction, data,
-                            (time.monotonic() - self._written_at) * 1000)
+            since = self._written_at if since is None else since
+            self._log.debug('%s %s %r (+%.1f ms)', self.url, direction, data, (time.monotonic() - since) * 1000)
 
     def _discard_stale_input(self):
         """Drops bytes nobody asked for (e.g. a reply that arrived after its timeout),
