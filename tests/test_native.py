@@ -526,3 +526,16 @@ def test_a_stop_inside_the_pause_goes_out_at_once_and_again_after_it(open_port, 
     _, first_stop, second_stop = controller.times
     assert first_stop < before + 1.0, 'the stop was held back'
     assert second_stop >= before + 1.0
+
+
+def test_home_sends_the_tuning_after_mn_and_a_missing_readback_is_only_a_warning(device, wire, caplog):
+    """The setting went out; a controller that does not answer GP is worth a line, not a failed home."""
+    controller, _ = connected(device, wire, status_report(0x84), tuning=('DP350',))
+    ok = (b'%', status_report())
+    steps = [(b'MN\r', None), ok, (b'DP350\r', None), ok, (b'GP\r', None),
+             (b'DH-900000000\r', None), ok, (b'FE2\r', None), ok]
+    with caplog.at_level(logging.WARNING, logger='rockit.focuser.c863.controller.native_axis'):
+        with play(wire, *steps):
+            controller.home()
+    controller.close()
+    assert "servo tuning: DP350 sent, but GP did not report it back: no reply to 'GP'" in caplog.text

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import replace
 
-from ..errors import ControllerFailure, NotSupported
+from ..errors import ControllerFailure, GarbledReply, NoReply, NotSupported
 from ..native import MAX_POSITION, NativePort, controller_error, motor_switched_off
 from ..native_status import SIX_BYTE
 from .axis import PolledAxis, trapezoid_time
@@ -126,7 +126,7 @@ class NativeController(PolledAxis):
             self._referenced = (status.layout in PROVEN_LAYOUTS and status.servo is True
                                 and position >= REFERENCED_FLOOR)
             self._searching = False
-            self._within_since = self._off_target_since = self._halted = None
+            self._forget_rest()
             self._error_number = status.error or 0
             self._forget_target()
             return ControllerInfo(model or 'unknown model', None, firmware, REFERENCED_FLOOR, NATIVE_MAX_STEPS,
@@ -254,6 +254,10 @@ class NativeController(PolledAxis):
                                 f'{_limit_text(status)}')
         return False, self._halted
 
+    def _forget_rest(self):
+        """A new motion (or a new link): what was seen of the last rest says nothing of the next."""
+        self._within_since = self._off_target_since = self._halted = None
+
     def _follow_reference_run(self, status, moving, position, stops):
         """Notes a find-edge running, or judges one that has ended (\\ is 0 again after it ran,
         or it never started). Returns the position, redefined if the run succeeded.
@@ -313,7 +317,7 @@ class NativeController(PolledAxis):
 
     def move_to(self, steps):
         """Starts an absolute move (MA); ControllerError if the controller flags an error."""
-        self._within_since = self._off_target_since = self._halted = None
+        self._forget_rest()
         self._move(steps, lambda: self._port.move(steps))
 
     def home(self):
@@ -322,7 +326,7 @@ class NativeController(PolledAxis):
         meanwhile (from another thread) keeps FE from being sent at all."""
         stops = self._stops_sent
         self._searching, self._search_seen, self._referenced = True, False, False
-        self._within_since = self._off_target_since = self._halted = None
+        self._forget_rest()
         try:
             self._port.command('MN')
             self._motor_on = True
@@ -345,7 +349,11 @@ class NativeController(PolledAxis):
             if readback is None:
                 log.info('servo tuning: %s sent (the controller cannot report it back)', command)
                 continue
-            value = self._port.report_value(*readback)
+            try:
+                value = self._port.report_value(*readback)
+            except (GarbledReply, NoReply) as e:  # the setting went out; only its echo is missing
+                log.warning('servo tuning: %s sent, but %s did not report it back: %s', command, readback[0], e)
+                continue
             level = logging.INFO if value == int(command[2:]) else logging.WARNING
             log.log(level, 'servo tuning: %s sent, %s reports %d', command, readback[0], value)
         if any(command[:2] in ('SV', 'SA') for command in self._tuning):
@@ -355,7 +363,7 @@ class NativeController(PolledAxis):
         """Stops at once ('!', one byte ahead of any poll): moves and reference runs alike.
         The target becomes where the axis stopped, so nothing resumes (as it would after ST)."""
         self._searching = False
-        self._within_since = self._off_target_since = self._halted = None
+        self._forget_rest()
         self._stop(lambda port: port.abort())
 
     def expected_motion_time(self, from_steps, to_steps):
