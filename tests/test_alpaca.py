@@ -301,7 +301,7 @@ def test_get_parameter_names_are_case_insensitive(alpaca_daemon):
     ('PUT', 'focuser/0/move', {'Position': '99999999999'}, 'outside the 32-bit integer range'),
     ('PUT', 'focuser/0/connected', {'Connected': 'yes'}, "Connected='yes' is not true or false"),
     ('PUT', 'focuser/0/connected', {'connected': 'true'}, 'missing parameter Connected'),
-    ('PUT', 'focuser/0/action', {'Action': 'home'}, 'missing parameter Parameters'),
+    ('PUT', 'focuser/0/action', {'Parameters': ''}, 'missing parameter Action'),
     ('GET', 'focuser/1/position', {}, 'no device focuser/1'),
     ('GET', 'camera/0/position', {}, 'no device camera/0'),
     ('GET', 'focuser/0/Position', {}, "no member 'Position'"),
@@ -332,3 +332,13 @@ def test_commands_from_outside_control_machines_are_refused(daemon_factory, simu
         response = requests.post(f'{BASE_URL}/setup/v1/focuser/0/command', json=command, timeout=5)
         assert response.json() == {'ok': False, 'message': 'command not accepted from this IP'}
     assert simulator.state()['moving'] is False
+
+
+# ---- Action without Parameters ---------------------------------------------------------------------
+
+def test_action_home_without_parameters_starts_the_home(slow_focuser, slow_alpaca_daemon):
+    """alpyca's one-argument Action('home') sends no Parameters: taken as empty (doc/alpaca.md)."""
+    assert slow_focuser.Action('home') == ''
+    slow_alpaca_daemon.wait_for_status(lambda report: report['status'] == FocuserStatus.Homing)
+    slow_focuser.Halt()
+    wait_until_still(slow_focuser)

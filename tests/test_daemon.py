@@ -12,6 +12,9 @@ import threading
 import Pyro4.errors
 import pytest
 
+from alpaca_support import ALPACA
+from alpaca_support import error as alpaca_error
+from alpaca_support import put as alpaca_put
 from conftest import DAEMON_SCRIPT, DAEMON_URI, EVERY_CONTROLLER, ROOT, script_env, wait_until
 from rockit.focuser.c863.constants import CommandStatus, FocuserStatus
 from testkit.events import motion_commands
@@ -316,6 +319,15 @@ def test_control_from_outside_control_machines_is_refused(daemon_factory, method
     daemon = daemon_factory(control_machines=['OneMetreTCS'])
     assert daemon.call(method, *args) == CommandStatus.InvalidControlIP
     assert motion_commands(daemon.simulator) == []
+    assert daemon.status()['status_label'] == 'OFFLINE'
+
+
+def test_a_refusal_to_a_machine_outside_control_machines_says_only_that(daemon_factory):
+    """Not `focus init`: that machine may not run it either (the offline daemon's own advice)."""
+    daemon = daemon_factory(control_machines=['OneMetreTCS'], **ALPACA)
+    number, message = alpaca_error(alpaca_put('connected', Connected='true'))
+    assert number == 0x500 + CommandStatus.InvalidControlIP
+    assert message.startswith('not a control machine') and 'focus init' not in message
     assert daemon.status()['status_label'] == 'OFFLINE'
 
 

@@ -180,10 +180,19 @@ class FocuserDevice:
                     code = self._focuser.initialize()
                 report = self._wait_while_initializing()
                 if report['status'] in OFFLINE_STATES:
-                    error = error_for(code)
-                    raise AlpacaError(error.number, f'{error.message}: {report["message"]}')
+                    raise self._connect_failure(code, report)
             self.clients.set(client, True)
         log.info('Alpaca client %d at %s connected', client, address)
+
+    @staticmethod
+    def _connect_failure(code, report):
+        """Why connecting failed, with the daemon's message on what to do. A refusal to a machine
+        outside control_machines says only that: the message's advice (`focus init`) is a
+        command that machine may not run either."""
+        error = error_for(code)
+        if code == CommandStatus.InvalidControlIP:
+            return error
+        return AlpacaError(error.number, f'{error.message}: {report["message"]}')
 
     def _wait_while_initializing(self):
         deadline = time.monotonic() + INITIALIZE_WAIT_FACTOR * self._config.serial_timeout
@@ -216,8 +225,9 @@ class FocuserDevice:
         return state
 
     def put_action(self, request):
+        """Runs the one action, home. Parameters is left unread: home takes none, and alpyca's
+        one-argument Action('home') leaves it out although the API requires it."""
         action = request.text('Action')
-        request.text('Parameters')  # required by the API, though home takes none
         if action.strip().lower() not in SUPPORTED_ACTIONS:
             raise AlpacaError(ACTION_NOT_IMPLEMENTED,
                               f'action {action!r} is not implemented; SupportedActions: {SUPPORTED_ACTIONS}')
