@@ -533,3 +533,28 @@ def test_bad_alpaca_port_is_refused(write, port, expected):
     error = config_error(write(example_with(alpaca_port=port)))
     assert error.key == 'alpaca_port'
     assert expected in str(error)
+
+
+# ---- http_hosts (names the setup page may be reached under) -------------------------------------
+
+def test_http_hosts_are_none_unless_listed(write):
+    assert Config(write(DOCUMENTED_EXAMPLE)).http_hosts == []
+    hosts = ['focuser.example.org', 'w1m-focuser', 'FOCUSER.example.org.', '10.2.6.203']
+    assert Config(write(example_with(http_hosts=hosts))).http_hosts == hosts
+
+
+@pytest.mark.parametrize('hosts, expected', [
+    ('focuser.example.org', 'http_hosts: expected a list in square brackets'),
+    ([42], 'http_hosts[0]: expected a string in double quotes, got 42'),
+    (['focuser.example.org', 'focuser.example.org:11111'],
+     'http_hosts[1]: "focuser.example.org:11111" is not a host name such as "focuser.example.org" '
+     '(no scheme, port or path)'),
+    (['http://focuser.example.org'], 'http_hosts[0]: "http://focuser.example.org" is not a host name'),
+    ([''], 'http_hosts[0]: "" is not a host name'),
+    (['-focuser'], 'is not a host name'),
+    (['a' * 64 + '.example.org'], 'is not a host name'),
+])
+def test_bad_http_hosts_are_refused(write, hosts, expected):
+    error = config_error(write(example_with(http_hosts=hosts)))
+    assert error.key == 'http_hosts'
+    assert expected in str(error)

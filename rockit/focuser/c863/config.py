@@ -36,6 +36,10 @@ NATIVE_REFERENCE_RANGE = (-500000000, 999999999)
 # gains DP, DI, DD, integration limit DL, maximum following error SM, velocity SV, acceleration
 # SA, each with its value (at most 9 digits, MS176E p. 18).
 SERVO_TUNING_PATTERN = r'^(DP|DI|DD|DL|SM|SV|SA)[0-9]{1,9}$'
+# A DNS host name (letters, digits and hyphens in dot-separated labels of at most 63), as the
+# Host header of a request to the Alpaca server may name this machine: no scheme, port or path.
+HOST_NAME_PATTERN = (r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+                     r'(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$')
 # Keys that only a native controller uses: (key, why not with GCS).
 NATIVE_ONLY = {
     'reference_position': 'a GCS controller keeps the reference value in its parameter 0x16',
@@ -88,6 +92,11 @@ PROPERTIES = {
     'trace_serial': {'type': 'boolean', 'default': False},
     # The ASCOM Alpaca HTTP server's TCP port, on the daemon's host address; None: no Alpaca.
     'alpaca_port': {'type': 'integer', 'minimum': 1, 'maximum': 65535, 'default': None},
+    # Names besides the machine's own under which browsers reach the setup page (a DNS alias):
+    # a setup command whose Host header names none of them is refused (alpaca/origin.py).
+    'http_hosts': {'type': 'array', 'default': [], 'items': {
+        'type': 'string', 'pattern': HOST_NAME_PATTERN,
+        'description': 'a host name such as "focuser.example.org" (no scheme, port or path)'}},
     # Backlash: every move ends travelling in the direction of this sign, from this far away
     # (approach.py); 0: moves go straight to their target.
     'approach_steps': _steps(default=0),
@@ -169,6 +178,7 @@ class Config:
         self.reference_position = values['reference_position']
         self.trace_serial = values['trace_serial']
         self.alpaca_port = values['alpaca_port']
+        self.http_hosts = values['http_hosts']
         self.approach_steps = values['approach_steps']
         self.servo_tuning = tuple(values['servo_tuning'])
         self.settle_window = values['settle_window']
