@@ -19,6 +19,7 @@ from alpaca_support import (
     ADDRESS, ALPACA, ALPACA_PORT, BASE_URL, DEVICE_URL, RAW_CLIENT, SLOW_STAGE, connect_raw, connected_focuser,
     discovery_port, error, get, put, value, wait_until_still)
 from conftest import wait_until
+from testkit.events import motion_commands
 from rockit.focuser.c863.constants import FocuserStatus
 
 pytest_plugins = ['alpaca_support']  # its fixtures: alpaca_daemon, focuser, slow_focuser...
@@ -318,6 +319,31 @@ def test_malformed_requests_get_http_400_with_a_reason(alpaca_daemon, method, pa
 
 def test_a_read_only_member_refuses_put_with_405(alpaca_daemon):
     assert requests.put(f'{DEVICE_URL}/position', data={'Position': '5'}, timeout=5).status_code == 405
+
+
+@pytest.mark.parametrize('position', ['1_000', '\uff11\uff10\uff10\uff10', ' 100', '100 ', '1e3', '0x10', '', '+-1'])
+def test_an_integer_parameter_is_a_sign_and_ascii_digits_only(alpaca_daemon, position):
+    """Python's int() reads '1_000' and full-width digits as 1000; Alpaca's integers are plainer."""
+    connect_raw()
+    before = len(alpaca_daemon.simulator.events)
+    response = put('move', Position=position)
+    assert response.status_code == 400
+    assert f'Position={position!r} is not a whole number: an optional sign and the digits 0-9' in response.text
+    assert motion_commands(alpaca_daemon.simulator, since=before) == []
+
+
+@pytest.mark.parametrize('position, steps', [('+100', 100), ('-0', 0), ('0100', 100)])
+def test_a_signed_or_zero_padded_integer_parameter_is_taken(alpaca_daemon, position, steps):
+    connect_raw()
+    value(put('move', Position=position))
+    report = alpaca_daemon.wait_for_status(lambda r: r['status'] == FocuserStatus.Idle and not value(get('ismoving')))
+    assert report['target_steps'] == report['min_steps'] + steps
+
+
+@pytest.mark.parametrize('sent', ['1_000', '\uff11\uff10\uff10\uff10', ' 1000', '1e3'])
+def test_a_client_transaction_id_that_is_not_plain_digits_counts_as_0(alpaca_daemon, sent):
+    """As ConformU's protocol checks expect: still answered (200), with ClientTransactionID 0."""
+    assert get('interfaceversion', ClientTransactionID=sent).json()['ClientTransactionID'] == 0
 
 
 # ---- access control -------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
 - Parameters: in the query string for GET, names case-insensitive; in an
   application/x-www-form-urlencoded body for PUT, names case-sensitive (a PUT whose
   parameter is spelt in another case has not supplied it).
+- An integer parameter is an optional sign and the ASCII digits 0-9, nothing else: no spaces,
+  no exponent, no '_', no other script's digits (all of which Python's int() would take).
 - ClientID and ClientTransactionID are unsigned 32-bit integers, both optional; a value that
   is not one counts as 0, so a client's odd ID never costs it its answer.
 - A response is JSON with ClientTransactionID (echoed), ServerTransactionID (1, 2, 3, ... per
@@ -14,6 +16,7 @@
   HTTP 400 with a plain-text reason.
 """
 import itertools
+import re
 import threading
 from urllib.parse import parse_qsl
 
@@ -28,6 +31,9 @@ DRIVER_ERROR_BASE = 0x500
 
 UINT32_MAX = 2 ** 32 - 1
 INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
+# An Alpaca integer as text. [0-9] (not \d, not int()'s own parsing) so that full-width digits and '1_000'
+# are refused rather than read as 1000.
+INTEGER = re.compile(r'[+-]?[0-9]+')
 # A PUT form holds a few short parameters; anything much larger is not an Alpaca client.
 MAX_FORM_BYTES = 16 * 1024
 
@@ -96,10 +102,9 @@ class AlpacaRequest:
 
     def int32(self, name):
         text = self.text(name)
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise BadRequest(f'{name}={text!r} is not a whole number') from None
+        value = _integer(text)
+        if value is None:
+            raise BadRequest(f'{name}={text!r} is not a whole number: an optional sign and the digits 0-9')
         if not INT32_RANGE[0] <= value <= INT32_RANGE[1]:
             raise BadRequest(f'{name}={text!r} is outside the 32-bit integer range')
         return value
@@ -139,9 +144,11 @@ def _single(value):
     return value[-1] if isinstance(value, list) else value
 
 
+def _integer(text):
+    """The value of an Alpaca integer's text; None if absent or not one (see INTEGER)."""
+    return int(text) if text is not None and INTEGER.fullmatch(text) else None
+
+
 def _uint32_or_zero(text):
-    try:
-        value = int(text)
-    except (TypeError, ValueError):
-        return 0
-    return value if 0 <= value <= UINT32_MAX else 0
+    value = _integer(text)
+    return value if value is not None and 0 <= value <= UINT32_MAX else 0
