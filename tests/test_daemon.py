@@ -265,6 +265,17 @@ def test_stop_during_move_reports_stopped_and_target_is_where_it_stopped(ready_d
     assert status['last_error'] is None, 'our own stop is not a controller fault'
 
 
+def test_the_stop_log_reads_request_then_sent_then_where_the_axis_rested(ready_daemon):
+    thread, _ = start_long_move(ready_daemon, past_mm=14)
+    assert ready_daemon.call('stop') == CommandStatus.Succeeded
+    thread.join(10)
+    rested = wait_for_label(ready_daemon, 'IDLE')['current_steps']
+    output = ready_daemon.wait_for_output('stop: axis at rest at')
+    lines = output[output.index('stop() requested by'):].splitlines()
+    assert 'stop sent (stop requested)' in lines[1], lines
+    assert any(f'stop: axis at rest at {rested} steps' in line for line in lines), lines
+
+
 @BOTH_PROTOCOLS
 def test_stop_in_the_first_milliseconds_of_a_move_is_stopped(daemon_factory, make_simulator):
     """At 9600 baud the stop byte can reach the controller before the daemon's ERR? check of

@@ -23,9 +23,9 @@ LOG_CALL = 0.5
 # What a person reading the observatory log must find, in this order (each a substring).
 EXPECTED_IN_ORDER = [
     'initialize() requested', 'initialize: command succeeded',
-    'home() requested', 'stop sent', 'stop() requested', 'home: motion was stopped',
+    'home() requested', 'stop() requested', 'stop sent', 'home: motion was stopped',
     'home() requested', 'reference run succeeded', 'home: command succeeded',
-    'move(240000, False) requested', 'stop sent', 'stop() requested', 'move: motion was stopped',
+    'move(240000, False) requested', 'stop() requested', 'stop sent', 'move: motion was stopped',
 ]
 
 

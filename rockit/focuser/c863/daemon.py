@@ -59,6 +59,16 @@ def is_step_count(value):
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) <= STEP_LIMIT
 
 
+def log_rest(snapshot):
+    """The line that says where a stop left the axis (snapshot: at rest, or None)."""
+    if snapshot is None:
+        log.warning('stop: the axis was not seen at rest within %.0f s', STOP_CONFIRM_TIMEOUT)
+    elif snapshot.referenced:
+        log.info('stop: axis at rest at %d steps', snapshot.position)
+    else:
+        log.info('stop: axis at rest (position unknown: not referenced)')
+
+
 class FocuserDaemon:
     """Pyro-exposed focuser. Construct, start(), serve through Pyro, close()."""
 
@@ -67,6 +77,7 @@ class FocuserDaemon:
         self._state = FocuserState(config)
         self._poller = Poller(self._state)
         self._motion_lock = threading.Lock()
+        self._rest_watch = threading.Lock()  # held while a thread waits to log where a stop ended
 
     def start(self):
         self._poller.start()
@@ -103,19 +114,18 @@ class FocuserDaemon:
     def stop(self):
         """Stops any motion or reference run now. Accepted in every state.
 
-        The stop byte goes out before anything is logged: the request is logged after it."""
-        if not self._client_allowed():
-            code = CommandStatus.InvalidControlIP
-        else:
-            with self._state.lock:
-                wanted, connected = self._state.wanted, self._state.controller is not None
-            if not wanted:
-                code = CommandStatus.NotConnected
-            elif not connected:  # the link is down and being retried: `focus init` would not help
-                code = CommandStatus.CommunicationError
-            else:
-                code = self._stop_motion('stop requested')
+        The stop byte goes out before anything is logged, but the log reads in the order a
+        person expects: the request, "stop sent", and (from another thread, so the caller is not
+        held) where the axis came to rest."""
+        code = self._refusal_for_stop()
+        if code is not None:
+            self._log_command('stop', ())
+            return self._result('stop', code)
+        sent = self._send_stop()
         self._log_command('stop', ())
+        code = self._log_stop('stop requested', *sent)
+        if code == CommandStatus.Succeeded:
+            self._log_rest_after_stop()
         return self._result('stop', code)
 
     @Pyro4.expose
@@ -130,6 +140,18 @@ class FocuserDaemon:
             return self._result('shutdown', CommandStatus.NotConnected)
         self._stop_if_moving('shutting down')
         return self._result('shutdown', self._poller.run_in_thread(self._poller.disconnect))
+
+    def _refusal_for_stop(self):
+        """Why a stop cannot be sent, or None."""
+        if not self._client_allowed():
+            return CommandStatus.InvalidControlIP
+        with self._state.lock:
+            wanted, connected = self._state.wanted, self._state.controller is not None
+        if not wanted:
+            return CommandStatus.NotConnected
+        if not connected:  # the link is down and being retried: `focus init` would not help
+            return CommandStatus.CommunicationError
+        return None
 
     # ---- command plumbing -------------------------------------------------------------------
 
@@ -338,12 +360,14 @@ class FocuserDaemon:
         return outcome
 
     def _wait_until_still(self):
-        """After a stop, waits until a poll shows the axis at rest, so the target is final."""
+        """After a stop, waits until a poll shows the axis at rest, so the target is final.
+        Returns the snapshot that shows it at rest, or None (link lost, or not at rest in time)."""
         state = self._state
         with state.lock:
             first_poll = state.polls
-            state.updated.wait_for(lambda: state.controller is None or (
+            still = state.updated.wait_for(lambda: state.controller is None or (
                 state.polls > first_poll and at_rest(state.snapshot)), STOP_CONFIRM_TIMEOUT)
+            return state.snapshot if still and state.controller is not None else None
 
     # ---- stopping ---------------------------------------------------------------------------
 
@@ -358,19 +382,45 @@ class FocuserDaemon:
 
     def _stop_motion(self, reason):
         """Counts the stop and sends it from the calling thread, ahead of the poll thread."""
+        return self._log_stop(reason, *self._send_stop())
+
+    def _send_stop(self):
+        """Counts the stop and sends it; logs nothing, so that nothing delays the byte.
+        Returns (code, controller, failure) for _log_stop."""
         state = self._state
         with state.lock:
             controller = state.controller
             if controller is None:  # the link went down since the caller looked
-                return CommandStatus.CommunicationError if state.wanted else CommandStatus.NotConnected
+                code = CommandStatus.CommunicationError if state.wanted else CommandStatus.NotConnected
+                return code, None, None
             state.stops += 1
             state.fast_poll_from = time.monotonic()
             state.updated.notify_all()
         try:
             controller.stop()
         except ControllerFailure as e:
-            log.error('stop (%s) could not be sent: %s', reason, e)
-            return CommandStatus.CommunicationError
-        log.info('stop sent (%s): %s', reason, controller.stop_command)
+            return CommandStatus.CommunicationError, controller, e
         self._poller.wake()  # to see the axis come to rest quickly
-        return CommandStatus.Succeeded
+        return CommandStatus.Succeeded, controller, None
+
+    @staticmethod
+    def _log_stop(reason, code, controller, failure):
+        """Logs what _send_stop did; returns its code."""
+        if failure is not None:
+            log.error('stop (%s) could not be sent: %s', reason, failure)
+        elif controller is not None:
+            log.info('stop sent (%s): %s', reason, controller.stop_command)
+        return code
+
+    def _log_rest_after_stop(self):
+        """Logs where the axis came to rest, from a thread of its own (one at a time: a stop
+        that arrives while one waits is covered by its line)."""
+        if not self._rest_watch.acquire(blocking=False):
+            return
+
+        def watch():
+            try:
+                log_rest(self._wait_until_still())
+            finally:
+                self._rest_watch.release()
+        threading.Thread(target=watch, name='stop-rest', daemon=True).start()
