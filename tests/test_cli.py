@@ -131,11 +131,19 @@ def slow_ready_daemon(start_ready_daemon):
 # --- help and usage: no config, no daemon ------------------------------------------------------
 
 def test_help_lists_every_command_with_one_line():
-    for args in ((), ('-h',), ('--help',)):
+    for args in (('-h',), ('--help',)):
         result = focus(*args)
         assert result.returncode == 0, result.stderr
         for name, summary, _, _ in cli.COMMANDS:
             assert re.search(rf'^\s+{name}\s+{re.escape(summary)}$', result.stdout, re.M), result.stdout
+
+
+def test_no_command_is_a_usage_error(tmp_path):
+    """As the README says of usage errors: the usage, exit 2, and the config is never read."""
+    result = focus(config_path=tmp_path / 'missing.json')
+    assert (result.returncode, result.stdout) == (2, '')
+    assert result.stderr.startswith('usage: focus ')
+    assert 'required: <command>' in result.stderr
 
 
 @pytest.mark.parametrize('name, summary', [(name, summary) for name, summary, _, _ in cli.COMMANDS])
@@ -545,6 +553,15 @@ def test_progress_never_wraps_on_a_narrow_terminal(ready_daemon):
     frames = [frame for frame in terminal_frames(output) if PROGRESS_BAR.search(frame) or '->' in frame]
     assert frames
     assert all(len(frame.rstrip('\n')) < 40 for frame in frames), frames
+
+
+@pytest.mark.parametrize('protocol', ['gcs', 'native'])
+def test_init_on_a_terminal_says_what_it_found_in_one_line(daemon):
+    code, output = focus_on_terminal('init', config_path=daemon.config_path)
+    assert code == 0, output
+    report = daemon.status()
+    assert plain(output) == f"{report['controller']} ready, NOT HOMED\r\n"
+    assert report['controller'].startswith('C-863')
 
 
 def test_home_on_a_terminal_shows_homing(initialized_daemon):

@@ -113,8 +113,13 @@ def stop(config, _args):
 
 
 def initialize(config, _args):
+    """Connects; on a terminal, says in one line what it found (a script has `focus status`)."""
     with connect_for_long_call(config) as focuser:
-        return focuser.initialize()
+        result = focuser.initialize()
+        if result == CommandStatus.Succeeded and sys.stdout.isatty():
+            from . import display
+            print(display.format_connected(focuser.report_status(), display.use_colour(sys.stdout)))
+    return result
 
 
 def shutdown(config, _args):
@@ -200,6 +205,7 @@ def build_parser():
         epilog=f'The config is ${CONFIG_ENV}, else the only *.json in {CONFIG_DIR}. '
                'The exit status is the command status code: 0 on success.')
     commands = parser.add_subparsers(dest='command', title='commands', metavar='<command>')
+    commands.required = True  # no command is a usage error (exit 2), as a bad one is
     for name, summary, argument, function in COMMANDS:
         command = commands.add_parser(name, help=summary, description=summary)
         if argument:
@@ -214,8 +220,8 @@ def parse_arguments(argv):
     args, extra = parser.parse_known_args(argv)
     if extra:
         # Report surplus arguments against the command's own usage, not the general one.
-        (args.parser if args.command else parser).error(f"unexpected argument: {' '.join(extra)}")
-    return parser, args
+        args.parser.error(f"unexpected argument: {' '.join(extra)}")
+    return args
 
 
 # --- entry point --------------------------------------------------------------------------------
@@ -249,10 +255,7 @@ def run(args):
 
 def main(argv=None):
     """Runs the focus command line; returns the exit status (a CommandStatus code)."""
-    parser, args = parse_arguments(sys.argv[1:] if argv is None else argv)
-    if not args.command:
-        parser.print_help()
-        return CommandStatus.Succeeded
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
     try:
         return run(args)
     except KeyboardInterrupt:

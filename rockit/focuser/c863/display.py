@@ -115,6 +115,13 @@ def format_status(report, colour):
     return '\n'.join(lines)
 
 
+def format_connected(report, colour):
+    """The line `focus init` prints on a terminal: the controller it found and the state,
+    which says whether `focus home` is needed next."""
+    controller = report.get('controller', 'the controller')
+    return f'{controller} ready, {state_label(report, colour)}'
+
+
 def progress_bar(origin, current, target):
     """A bar that fills as the axis closes the distance from where it started to the target.
 
