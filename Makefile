@@ -81,8 +81,10 @@ install: $(SOURCES)
 	@echo
 	@echo "Installed the module, c863_focusd, focus, the systemd unit, its user's sysusers.d file"
 	@echo "and the bash completion."
-	@echo "It also needs Pyro4, pyserial and jsonschema"
-	@echo "(Rocky: python3-Pyro4 python3-pyserial python3-jsonschema)."
+	@echo "It also needs Pyro4, pyserial and jsonschema, and with alpaca_port falcon and waitress"
+	@echo "(Rocky: python3-Pyro4 python3-pyserial python3-jsonschema python3-falcon python3-waitress,"
+	@echo "the last two from EPEL; Debian: python3-pyro4 python3-serial python3-jsonschema"
+	@echo "python3-falcon python3-waitress)."
 	@echo "Next: systemd-sysusers (creates the daemon's user c863_focusd, in dialout),"
 	@echo "copy a config to /etc/focusd/<name>.json, run systemctl daemon-reload,"
 	@echo "then systemctl enable --now c863_focusd@<name>."
@@ -121,18 +123,19 @@ test-deps:
 	    else dnf install -y -q chromium chromedriver; fi
 	$(PIP_INSTALL) '.[test]'
 
-# The README's first command: what the daemon and focus need (test-deps' install without the
-# test tools, skipped when they are there already), then the daemon on the built-in simulator
-# with config/test.json in the foreground until Ctrl-C. A distribution's own Python outside a
+# The README's first command: what the daemon and focus need, alpaca_port's falcon and waitress
+# included (test-deps' install without the test tools, skipped when they are there already),
+# then the daemon on the built-in simulator with config/test.json in the foreground until Ctrl-C. A distribution's own Python outside a
 # virtual environment may refuse pip (PEP 668, Debian 12): as root the distribution's packages
 # are installed instead. focus needs the same Python: in a virtual environment, the hint says to
 # activate it in the other shell.
 simulate:
-	@if $(PYTHON) -c 'import Pyro4, serial, jsonschema' 2> /dev/null; then :; \
+	@if $(PYTHON) -c 'import Pyro4, serial, jsonschema, falcon, waitress' 2> /dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null && $(PYTHON) -c 'import os, sys, \
 	        sysconfig; sys.exit(sys.prefix != sys.base_prefix or not os.path.exists(os.path.join( \
 	        sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))'; then \
-	    apt-get update -qq && apt-get install -y -qq python3-pyro4 python3-serial python3-jsonschema; \
+	    apt-get update -qq && apt-get install -y -qq python3-pyro4 python3-serial python3-jsonschema \
+	        python3-falcon python3-waitress; \
 	else $(PIP_INSTALL) .; fi
 	@venv=$$($(PYTHON) -c 'import sys; print(sys.prefix if sys.prefix != sys.base_prefix else "")'); \
 	echo "c863_focusd on the built-in simulator (config/test.json); Ctrl-C stops it."; \

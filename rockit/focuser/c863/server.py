@@ -8,6 +8,7 @@ network and runs it as a systemd service, so that the engine can be read without
 import argparse
 import contextlib
 import ctypes
+import importlib
 import logging
 import signal
 import subprocess
@@ -31,6 +32,9 @@ PYRO_HANDSHAKE_TIMEOUT = 2.0
 EXIT_CONFIG_ERROR = 78
 # Exit status when the Pyro address cannot be served (EX_UNAVAILABLE); systemd retries it.
 EXIT_UNAVAILABLE = 69
+# What alpaca_port needs beyond the daemon's own packages: (import name, pip name, Rocky 9 and
+# Debian package), all in the spec's Requires and setup.cfg's install_requires.
+ALPACA_PACKAGES = (('falcon', 'falcon', 'python3-falcon'), ('waitress', 'waitress', 'python3-waitress'))
 
 
 def configure_pyro():
@@ -107,6 +111,24 @@ def _start_alpaca(config, focuser):
     return server
 
 
+def missing_alpaca_package(config):
+    """One line naming the first package alpaca_port needs that cannot be imported, else None.
+
+    Checked before anything starts: an install without Falcon (it came with the RPM's Requires,
+    but not with a bare `pip install --no-deps`) would otherwise fail only once the daemon was
+    serving Pyro, and systemd would restart it in a loop."""
+    if config.alpaca_port is None:
+        return None
+    for module, pip_name, distribution_name in ALPACA_PACKAGES:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return (f'alpaca_port is set but the Python package {module} cannot be imported: install it '
+                    f'(pip install {pip_name}; Rocky 9 from EPEL, or Debian: {distribution_name}), '
+                    f'or remove alpaca_port from the config')
+    return None
+
+
 def _exit_on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
@@ -174,6 +196,10 @@ def main(argv=None):
         from .probe import run_probe  # only the probe needs it
         with built_in_simulator(config) if args.simulate else contextlib.nullcontext():
             return run_probe(config, args.motion, args.distance, args.yes, args.output)
+    missing = missing_alpaca_package(config)
+    if missing:
+        print(f'c863_focusd: {missing}', file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     with built_in_simulator(config) if args.simulate else contextlib.nullcontext() as simulated, \
             queued_log(config.log_name, trace=args.trace or config.trace_serial):
         if simulated:
