@@ -92,15 +92,46 @@ class SetupStateResource:
 
 
 class SetupCommandResource:
+    """POST /setup/v1/focuser/0/command: the page's controls, taken from the page itself only.
+
+    A browser sends a cross-site form or no-cors fetch only as text/plain, form or multipart, so
+    requiring application/json makes such a request fail here; the headers a browser cannot
+    forge (SetupPage.refusal) catch the rest, DNS rebinding included.
+    """
+
     def __init__(self, setup):
         self._setup = setup
 
     def on_post(self, req, resp):
-        try:
-            document = json.loads(req.bounded_stream.read(MAX_COMMAND_BYTES + 1) or b'null')
-        except (ValueError, UnicodeDecodeError):
-            raise BadRequest('the body is not JSON') from None
-        resp.media = self._setup.command(req.remote_addr, document)
+        refusal = (self._setup.refusal(req.get_header('Host'), req.get_header('Origin'),
+                                       req.get_header('Sec-Fetch-Site'))
+                   or _json_refusal(req.content_type))
+        if refusal:
+            _answer_text(resp, *refusal)
+            return
+        resp.media = self._setup.command(req.remote_addr, _json_document(req))
+
+
+def _json_refusal(content_type):
+    """(415, why) unless the body is declared application/json (parameters such as charset may follow)."""
+    if (content_type or '').partition(';')[0].strip().lower() != 'application/json':
+        return 415, f'a setup command is Content-Type: application/json, not {content_type or "none"}'
+    return None
+
+
+def _json_document(req):
+    """The parsed JSON body; NaN and Infinity are not JSON and are refused like any other non-JSON."""
+    body = req.bounded_stream.read(MAX_COMMAND_BYTES + 1)
+    if len(body) > MAX_COMMAND_BYTES:
+        raise BadRequest(f'a setup command is at most {MAX_COMMAND_BYTES} bytes')
+    try:
+        return json.loads(body or b'null', parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest('the body is not JSON') from None
+
+
+def _not_json(constant):
+    raise ValueError(f'{constant} is not JSON')
 
 
 def _body(req):
@@ -108,23 +139,30 @@ def _body(req):
     return req.bounded_stream.read(MAX_FORM_BYTES + 1)
 
 
-def _bad_request(_req, resp, error, _params):
-    resp.status = falcon.HTTP_400
+def _answer_text(resp, status, text):
+    """An HTTP error as one line of text; nosniff, as the line may quote a header the caller sent."""
+    resp.status = falcon.code_to_http_status(status)
     resp.content_type = falcon.MEDIA_TEXT
-    resp.text = str(error)
+    resp.set_header('X-Content-Type-Options', 'nosniff')
+    resp.text = text
+
+
+def _bad_request(_req, resp, error, _params):
+    _answer_text(resp, 400, str(error))
 
 
 def _unexpected(req, resp, error, _params):
     """A bug: logged with its traceback, answered 500 with a line of text (Alpaca's rule).
     Falcon's own HTTP errors keep their handlers, which are more specific than Exception."""
     log.exception('alpaca %s %s failed', req.method, req.path)
-    resp.status = falcon.HTTP_500
-    resp.content_type = falcon.MEDIA_TEXT
-    resp.text = f'internal error: {type(error).__name__}: {error}'
+    _answer_text(resp, 500, f'internal error: {type(error).__name__}: {error}')
 
 
 def make_app(device, management, setup):
-    app = falcon.App()
+    # No CORS, on purpose: Alpaca clients are programs, which need none, and the setup page is
+    # same-origin. Falcon then answers a preflight OPTIONS without Access-Control-Allow-*, so no
+    # page from elsewhere gets a browser to PUT to the device API.
+    app = falcon.App(cors_enable=False)
     app.req_options.keep_blank_qs_values = True
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(BadRequest, _bad_request)

@@ -6,10 +6,15 @@ Imaging programs open /setup/v1/focuser/0/setup from their "settings" button. Th
 HTML, CSS and JS in static/, no external resources) polls state() about once a second. From a
 control machine it also offers move-to, offset, stop and home, which call the daemon's methods
 under calling_from(the browser's address) like every Alpaca command: the daemon's access check
-decides, the page only hides controls that would be refused.
+decides, the page only hides controls that would be refused. A command is taken only from the
+page itself (origin.py): the caller's address alone would let any web site open in a control
+machine's browser command too.
 """
-from ..constants import CommandStatus
+import json
+
+from ..constants import STEP_LIMIT, CommandStatus
 from ..daemon import calling_from, is_step_count
+from . import origin
 from .protocol import BadRequest
 
 
@@ -21,6 +26,11 @@ class SetupPage:
         self._focuser = focuser
         self._device = device
         self._discovery_port = discovery_port
+        self._names = origin.machine_names(config.daemon.host, config.http_hosts)
+
+    def refusal(self, host, origin_header, fetch_site):
+        """(HTTP status, text) if a command with these headers is not from the page itself, else None."""
+        return origin.refusal(host, origin_header, fetch_site, self._names, self._config.alpaca_port)
 
     def state(self, address):
         """The daemon's report, what Alpaca adds to it, and whether this browser may command."""
@@ -45,11 +55,10 @@ class SetupPage:
         """
         if not isinstance(document, dict):
             raise BadRequest('expected a JSON object such as {"command": "stop"}')
-        name = document.get('command')
+        name, steps = document.get('command'), _steps(document)
         if name in ('move', 'offset'):
-            steps = document.get('steps')
-            if not is_step_count(steps):
-                raise BadRequest(f'steps must be a whole number of steps, not {steps!r}')
+            if steps is None:
+                raise BadRequest(f'{name} needs steps, such as {{"command": "{name}", "steps": 1000}}')
             code = self._device.motions.start(
                 name, lambda: self._focuser.move(steps, name == 'offset'), address)
         elif name == 'home':
@@ -61,3 +70,16 @@ class SetupPage:
             raise BadRequest(f'unknown command {name!r}: move, offset, stop or home')
         ok = code == CommandStatus.Succeeded
         return {'ok': ok, 'message': 'started' if ok and name != 'stop' else CommandStatus.message(code)}
+
+
+def _steps(document):
+    """The command's steps, None if absent. Only a JSON integer is a step count: 1.5, "1000" and
+    true are refused rather than rounded or converted, as a page that sends them has a bug."""
+    if 'steps' not in document:
+        return None
+    steps = document['steps']
+    if isinstance(steps, bool) or not isinstance(steps, int):
+        raise BadRequest(f'steps must be a JSON integer such as 1000, not {json.dumps(steps)[:40]}')
+    if not is_step_count(steps):
+        raise BadRequest(f'steps must lie within ±{STEP_LIMIT}')
+    return steps
