@@ -9,13 +9,11 @@ then a longer MR stopped half-way with !. A step that fails ends the sequence wi
 """
 from collections import namedtuple
 
-from ..controller.native_axis import SEARCH_START_TIME, UNREFERENCED_POSITION
+from ..controller.native_axis import SEARCH_START_TIME, SETTLE_TIME, SETTLED_FOR, UNREFERENCED_POSITION
 from ..native_status import SIX_BYTE
 from .native import judge_at_rest, moving_direction_positive, no_such_bit
 from .session import ABORT_WATCH, START_WATCH, Abandoned, long_leg, run_motion
 
-# After \ reads 0, how long the position may take to come within settle_window of the target.
-SETTLE_TIME = 0.5
 # How long the probe watches for motion after the marker DH.
 DH_WATCH = 0.5
 # ! must bring \ to 0 within this long (the probe polls up to ABORT_WATCH to see it happen late).
@@ -67,9 +65,15 @@ def _leg(session, distance):
     session.need(label, lambda: port.command(label))
 
     def settled(polls):
+        """At rest within the window in the last two polls, SETTLED_FOR apart (as the daemon
+        judges a move's end: the on-target bit, if any, comes only once the servo has settled),
+        or at rest for SETTLE_TIME whatever the position."""
         rest = [poll for poll in polls if not poll.moving]
-        return (not polls[-1].moving and rest
-                and (abs(polls[-1].position - goal) <= window or polls[-1].t - rest[0].t >= SETTLE_TIME))
+        if polls[-1].moving or not rest:
+            return False
+        resting = rest[-2:] if len(rest) >= 2 and not polls[-2].moving else []
+        return ((len(resting) == 2 and all(abs(poll.position - goal) <= window for poll in resting)
+                 and resting[1].t - resting[0].t >= SETTLED_FOR) or polls[-1].t - rest[0].t >= SETTLE_TIME)
     polls = session.poll_until(lambda: _poll(session, label), settled, session.config.move_timeout)
     if polls[-1].moving:
         raise Abandoned(f'{label} still moving after move_timeout ({session.config.move_timeout:g} s)')
