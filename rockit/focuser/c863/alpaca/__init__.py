@@ -10,9 +10,10 @@ only: the alpyca client library's top-level package is also called `alpaca`.
   device.py      the IFocuserV4 members, mapped onto the daemon's public methods and its report
   management.py  the management API: versions, server description, configured devices
   setuppage.py   the setup pages' live state and controls (a small JSON API)
+  origin.py      whether a request comes from the setup page itself (Host, Origin, Sec-Fetch-Site)
   app.py         the Falcon application: routes to the resources above
   discovery.py   the UDP discovery responder
-  server.py      the threaded WSGI server and its life cycle
+  server.py      the WSGI server (waitress: bounded workers) and its life cycle
 """
 from .server import AlpacaServer
 

@@ -48,10 +48,12 @@ class SetupPage:
         }
 
     def command(self, address, document):
-        """Runs {"command": "move"|"offset"|"stop"|"home", "steps": N}; returns {"ok", "message"}.
+        """Runs {"command": "move"|"offset"|"stop"|"home"|"initialize", "steps": N}; returns
+        {"ok", "message"}.
 
         move goes to N steps (the daemon's own step counts, as `focus set`), offset by N (as
-        `focus offset`); both return once the motion has started.
+        `focus offset`); both return once the motion has started. stop and initialize return
+        when done (initialize never moves the motor, as `focus init`).
         """
         if not isinstance(document, dict):
             raise BadRequest('expected a JSON object such as {"command": "stop"}')
@@ -63,13 +65,14 @@ class SetupPage:
                 name, lambda: self._focuser.move(steps, name == 'offset'), address)
         elif name == 'home':
             code = self._device.motions.start('home', self._focuser.home, address)
-        elif name == 'stop':
+        elif name in ('stop', 'initialize'):
             with calling_from(address):
-                code = self._focuser.stop()
+                code = getattr(self._focuser, name)()
         else:
-            raise BadRequest(f'unknown command {name!r}: move, offset, stop or home')
+            raise BadRequest(f'unknown command {name!r}: move, offset, stop, home or initialize')
         ok = code == CommandStatus.Succeeded
-        return {'ok': ok, 'message': 'started' if ok and name != 'stop' else CommandStatus.message(code)}
+        started = ok and name not in ('stop', 'initialize')
+        return {'ok': ok, 'message': 'started' if started else CommandStatus.message(code)}
 
 
 def _steps(document):
