@@ -318,7 +318,9 @@ def alpaca_figures(rig, sizes):
     import alpaca_figures
     rig.wait_for_idle()
     return [alpaca_figures.get_position(rig, sizes['status_calls']),
-            alpaca_figures.move_to_is_moving(rig, sizes['moves'])]
+            alpaca_figures.move_to_is_moving(rig, sizes['moves']),
+            alpaca_figures.get_under_held_connections(rig, sizes['alpaca_idle'], sizes['alpaca_slow'],
+                                                      sizes['alpaca_held_seconds'])]
 
 
 # The observatory log of the slow-log figures: seconds per message (doc/design.md section 6).

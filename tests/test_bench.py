@@ -24,7 +24,7 @@ from harness import percentile  # noqa: E402
 
 FIGURES = ('status_p99_1_client', 'status_p99_20_clients', 'stop_p99', 'move_end_median',
            'focus_status_median', 'idle_cpu', 'idle_rss', 'idle_poll_bytes', 'alpaca_position_p99',
-           'alpaca_move_to_ismoving', 'status_p99_slow_log', 'stop_p99_slow_log')
+           'alpaca_move_to_ismoving', 'alpaca_held_connections_p99', 'status_p99_slow_log', 'stop_p99_slow_log')
 BAUD_RATES = (9600, 115200)
 # With --native, at 9600 baud only, for each status layout.
 NATIVE_FIGURES = tuple(f'native_{layout}_{key}@9600' for layout in ('six', 'three')
