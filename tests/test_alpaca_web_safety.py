@@ -149,6 +149,26 @@ def test_http_hosts_lets_a_named_host_through(start_alpaca_daemon):
     daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE' and report['current_steps'] == TARGET)
 
 
+def test_a_browser_put_to_the_alpaca_api_must_come_from_this_machine_by_name(alpaca_daemon):
+    """A page that won a DNS rebinding is same-origin under its own name, so no preflight stops
+    its PUT: the Host it must send does. A program (no Origin, no Sec-Fetch-Site) is an Alpaca
+    client like any other, whatever Host it names."""
+    connect_raw()
+    events_before, rest_before = len(alpaca_daemon.simulator.events), at_rest(alpaca_daemon)
+    rebound = {'Host': f'evil.example:{ALPACA_PORT}', 'Origin': f'http://evil.example:{ALPACA_PORT}'}
+    answer = requests.put(f'{DEVICE_URL}/move', data={'ClientID': RAW_CLIENT, 'Position': TARGET},
+                          headers=rebound, timeout=HTTP_TIMEOUT)
+    assert answer.status_code == 421, answer.text
+    assert 'does not name this machine' in answer.text
+    same_site = requests.put(f'{DEVICE_URL}/move', data={'ClientID': RAW_CLIENT, 'Position': TARGET},
+                             headers={'Sec-Fetch-Site': 'same-site'}, timeout=HTTP_TIMEOUT)
+    assert same_site.status_code == 403, same_site.text
+    assert_untouched(alpaca_daemon, events_before, rest_before)
+    value(requests.put(f'{DEVICE_URL}/move', data={'ClientID': RAW_CLIENT, 'Position': TARGET},
+                       headers={'Host': f'evil.example:{ALPACA_PORT}'}, timeout=HTTP_TIMEOUT))
+    alpaca_daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE' and report['current_steps'] == TARGET)
+
+
 def access_control_headers(response):
     return {name: text for name, text in response.headers.items() if name.lower().startswith('access-control-')}
 

@@ -23,16 +23,28 @@ MAX_COMMAND_BYTES = 4096
 
 
 class DeviceResource:
-    """/api/v1/{device_type}/{device_number}/{member}: the one device, focuser 0."""
+    """/api/v1/{device_type}/{device_number}/{member}: the one device, focuser 0.
 
-    def __init__(self, device, transactions):
+    Any Alpaca client may PUT, as the standard says; a browser can only through a page of this
+    server's own origin (no CORS preflight is answered). A page that won a DNS rebinding is that
+    origin under its own name: so a PUT that shows it comes from a browser (Origin or
+    Sec-Fetch-Site, which programs do not send) must pass the setup page's own checks (Host
+    naming this machine, same origin)."""
+
+    def __init__(self, device, transactions, browser_refusal):
         self._device = device
         self._transactions = transactions
+        self._browser_refusal = browser_refusal
 
     def on_get(self, req, resp, device_type, device_number, member):
         self._serve(req, resp, device_type, device_number, member, self._device.get_members)
 
     def on_put(self, req, resp, device_type, device_number, member):
+        origin, fetch_site = req.get_header('Origin'), req.get_header('Sec-Fetch-Site')
+        refusal = (origin or fetch_site) and self._browser_refusal(req.get_header('Host'), origin, fetch_site)
+        if refusal:
+            _answer_text(resp, *refusal)
+            return
         self._serve(req, resp, device_type, device_number, member, self._device.put_members)
 
     def _serve(self, req, resp, device_type, device_number, member, members):
@@ -167,7 +179,7 @@ def make_app(device, management, setup):
     app.add_error_handler(Exception, _unexpected)
     app.add_error_handler(BadRequest, _bad_request)
     transactions = Transactions()
-    app.add_route('/api/v1/{device_type}/{device_number}/{member}', DeviceResource(device, transactions))
+    app.add_route('/api/v1/{device_type}/{device_number}/{member}', DeviceResource(device, transactions, setup.refusal))
     for member in management.members:
         app.add_route(f'/management/{member}', ManagementResource(management, transactions, member))
     app.add_route('/setup', StaticResource(SETUP_PAGE))
