@@ -219,7 +219,8 @@ def module_source(installed_name):
 @pytest.mark.parametrize('name, declared', [
     (SERVER, {f'{MODULE_PACKAGE} = {{version}}-1', 'python3-pyserial', 'systemd'}),
     (CLIENT, {f'{MODULE_PACKAGE} = {{version}}-1'}),
-    (MODULE_PACKAGE, {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema', 'python3-falcon'}),
+    (MODULE_PACKAGE, {'python3-Pyro4', 'python3-pyserial', 'python3-jsonschema', 'python3-falcon',
+                      'python3-waitress'}),
     (DATA, set()),
 ])
 def test_package_requires_what_it_needs_and_nothing_unexpected(packages, name, declared):
