@@ -197,6 +197,8 @@ def get_under_held_connections(rig, idle, slow, seconds):
     problems = []
     if threads_peak > threads_before + WORKER_THREADS:
         problems.append(f'the daemon grew from {threads_before} to {threads_peak} threads: a thread per connection?')
+    if 'Traceback' in rig.daemon_output():
+        problems.append('the daemon logged a traceback while the connections were held')
     return Figure('alpaca_held_connections_p99', f'Alpaca GET p99, {idle} idle + {slow} slow connections held',
                   rig.baud, ms(p99), 'ms', round(2 * ms(unloaded_p99), 2), ms(unloaded_p99),
                   'the unloaded GET p99 of the same run (target: 2x it)', len(loaded),
