@@ -17,12 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rockit.focuser.c863.constants import CommandStatus, FocuserStatus  # noqa: E402
+from rockit.focuser.c863.constants import CommandStatus, FocuserStatus  # noqa: E402,F401 (CommandStatus: figures.py)
 from rockit.focuser.c863.simulator import Simulator  # noqa: E402
 from testkit import slow_log  # noqa: E402
 from testkit.addresses import TEST_DAEMONS, claim_address  # noqa: E402
 # FOCUS_SCRIPT, script_env and wait_until are here for figures.py and soak too.
-from testkit.daemon import FOCUS_SCRIPT, DaemonProcess, connect, script_env  # noqa: E402,F401
+from testkit.daemon import FOCUS_SCRIPT, READY_STEPS, DaemonProcess, connect, make_ready, script_env  # noqa: E402,F401
 from testkit.waiting import wait_until  # noqa: E402,F401
 
 # A stage like the W1m's: mm units at 10000 counts/mm, 2 mm/s, 10 mm/s2 ramps.
@@ -44,8 +44,7 @@ DAEMON_CONFIG = {
 }
 # What a native (C-863.10) rig's config adds: the simulator's reference edge is called 125000
 # steps, where a referenced simulator starts (as in the tests' config).
-NATIVE_CONFIG = {'protocol': 'native', 'reference_mode': 'FE2', 'reference_position': 125000}
-READY_STEPS = 125000
+NATIVE_CONFIG = {'protocol': 'native', 'reference_mode': 'FE2', 'reference_position': READY_STEPS}
 # The address tried first: the last of the test daemons', which a test run takes last.
 ADDRESS_ORDER = TEST_DAEMONS[::-1]
 
@@ -150,19 +149,7 @@ class Rig:
         self.daemon = DaemonProcess(self.config_path, self.simulator, self.log_path, env)
         self.uri = self.daemon.uri
         self.meter = ProcessMeter(self.daemon.pid)
-        self._expect('initialize')
-        if self.status()['status'] == FocuserStatus.NotHomed:
-            # A native controller reporting three status bytes is not trusted to be still
-            # referenced after a restart (doc/mercury-native.md section 4): home it, and put it
-            # where a referenced simulator starts.
-            self._expect('home')
-            self._expect('move', READY_STEPS, False)
-        self.wait_for_idle()
-
-    def _expect(self, method, *args):
-        result = self.call(method, *args)
-        if result != CommandStatus.Succeeded:
-            raise RuntimeError(f'{method}: {CommandStatus.message(result)}\n{self.daemon_output()}')
+        make_ready(self.daemon)
 
     @property
     def status_exchange(self):

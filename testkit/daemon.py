@@ -17,6 +17,7 @@ from pathlib import Path
 import Pyro4
 import Pyro4.errors
 
+from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
 
 from .waiting import WaitTimeout, wait_until
@@ -145,3 +146,25 @@ class DaemonProcess:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+# Where a simulator started referenced reads: its reference switch (simulator/native.py).
+READY_STEPS = 125000
+
+
+def make_ready(daemon):
+    """Initializes a daemon whose controller was referenced before it started, and waits until
+    it is IDLE (the daemon-restart case: no reference run needed). A native controller that
+    reports the manual's three-byte status is not trusted to be still referenced (its motor-off
+    bit is unproven on this hardware, doc/mercury-native.md section 4): it is homed, then put
+    where a referenced simulator starts. RuntimeError, with the daemon's log, if a call fails."""
+    calls = [('initialize',)]
+    simulator = daemon.simulator
+    if simulator is not None and simulator.protocol == 'native' and simulator.firmware.status_layout == 'three':
+        calls += [('home',), ('move', READY_STEPS, False)]
+    for method, *args in calls:
+        result = daemon.call(method, *args)
+        if result != CommandStatus.Succeeded:
+            raise RuntimeError(f'{method}: {CommandStatus.message(result)}\n{daemon.output()}')
+    daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
+    return daemon

@@ -22,7 +22,7 @@ from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.simulator import Simulator
 from testkit.addresses import claim_address
 from testkit.clients import CLIENTS
-from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, script_env  # noqa: F401
+from testkit.daemon import DAEMON_SCRIPT, FOCUS_SCRIPT, ROOT, DaemonProcess, make_ready, script_env  # noqa: F401
 from testkit.peer import Wire, raw_pty
 from testkit.waiting import wait_until  # noqa: F401
 
@@ -167,28 +167,10 @@ def daemon_factory(request, write_config, tmp_path):
         process.stop()
 
 
-# Where a simulator started referenced reads: its reference switch (simulator/native.py).
-READY_STEPS = 125000
-
 # The controllers the daemon drives: both command sets, and the native one in both layouts of
 # its status report (doc/mercury-native.md section 2), which the daemon must never depend on.
 EVERY_CONTROLLER = pytest.mark.parametrize('protocol, status_layout', [
     ('gcs', 'six'), ('native', 'six'), ('native', 'three')], ids=['gcs', 'native', 'native-three-byte'])
-
-
-def make_ready(daemon):
-    """Initializes a daemon whose controller was referenced before it started, and waits until
-    it is IDLE (the daemon-restart case: no reference run needed). A native controller that
-    reports the manual's three-byte status is not trusted to be still referenced (its motor-off
-    bit is unproven on this hardware, doc/mercury-native.md section 4): it is homed, then put
-    where a referenced simulator starts."""
-    assert daemon.call('initialize') == CommandStatus.Succeeded, daemon.output()
-    simulator = daemon.simulator
-    if simulator is not None and simulator.protocol == 'native' and simulator.firmware.status_layout == 'three':
-        assert daemon.call('home') == CommandStatus.Succeeded, daemon.output()
-        assert daemon.call('move', READY_STEPS, False) == CommandStatus.Succeeded, daemon.output()
-    daemon.wait_for_status(lambda report: report['status_label'] == 'IDLE')
-    return daemon
 
 
 @contextmanager

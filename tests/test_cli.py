@@ -28,6 +28,7 @@ from rockit.focuser.c863 import cli, display
 from rockit.focuser.c863.config import Config, ConfigError
 from rockit.focuser.c863.constants import CommandStatus
 from rockit.focuser.c863.site import daemons
+from testkit.daemon import READY_STEPS
 from testkit.events import motion_commands
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
@@ -304,11 +305,6 @@ def test_unreachable_daemon_exits_minus_101_naming_its_address(args, absent_daem
 
 
 # --- commands against the real daemon ----------------------------------------------------------
-
-# Where a simulated controller that was referenced before the daemon started rests: on its
-# reference switch at 12.5 mm, 10000 counts per mm.
-READY_STEPS = 125000
-
 
 def test_offline_daemon_status_tells_to_init(daemon):
     result = focus('status', config_path=daemon.config_path)
